@@ -1,0 +1,148 @@
+/*
+ * One network description with switches, covering the autoencoder used for
+ * pre-training, Deep SVDD (encoder only) and IAE-LSTM-KL (LSTM between the
+ * convolutional features and fc1).
+ *
+ * A network is a chain of ops. The output of op z_op is the feature z that the
+ * SVDD and KL terms see; ops after it form the decoder. Every parameter lives
+ * in one float block (net->param) with a parallel gradient block (net->grad)
+ * and a table of named views; BatchNorm running statistics live in a second
+ * block (net->buffer). Names follow the PyTorch state-dict keys of the
+ * reference code (conv1.weight, bn2d1.running_mean, lstm.weight_ih_l0, ...),
+ * so weights transfer by name between the autoencoder and the IAE network.
+ *
+ * All activations and working memory are allocated once at creation for a
+ * maximum batch size; forward and backward passes never allocate.
+ */
+#ifndef IAE_NET_H
+#define IAE_NET_H
+
+#include <stdint.h>
+
+#include "core/core.h"
+#include "core/rng.h"
+#include "layers/layers.h"
+
+typedef enum {
+    IAE_ARCH_LENET = 0, /* LeNet-type 32x32 network (Fashion-MNIST, CIFAR-10, WTBI) */
+} iae_arch;
+
+typedef struct {
+    iae_arch arch;
+    int in_c, in_h, in_w; /* input (C, H, W): (1, 32, 32) for Fashion-MNIST */
+    int rep_dim;          /* size of z: 128 */
+    int use_lstm;         /* 1: LSTM(2048, 2048) between the conv features and fc1 */
+    int use_decoder;      /* 1: decoder after z (autoencoder, IAE); 0: encoder only */
+    float leaky_slope;    /* 0.01 */
+    float bn_eps;         /* 1e-4 */
+    float bn_momentum;    /* 0.1 */
+} iae_net_config;
+
+/* The reference LeNet configuration for in_c input channels. */
+iae_net_config iae_lenet_config(int in_c, int use_lstm, int use_decoder);
+
+typedef enum {
+    IAE_OP_CONV2D,
+    IAE_OP_CONV_TRANSPOSE2D,
+    IAE_OP_BATCHNORM,
+    IAE_OP_LEAKY_RELU,
+    IAE_OP_MAXPOOL2D,
+    IAE_OP_UPSAMPLE2X,
+    IAE_OP_LINEAR,
+    IAE_OP_LSTM,
+    IAE_OP_SIGMOID,
+} iae_op_kind;
+
+#define IAE_NAME_BYTES 32
+#define IAE_MAX_OPS 48
+#define IAE_MAX_TENSORS 48
+
+/* A named view into the parameter or buffer block. */
+typedef struct {
+    char name[IAE_NAME_BYTES];
+    int ndim;
+    int dims[4];
+    long offset; /* in floats from the start of the block */
+    long count;
+} iae_tensor_info;
+
+typedef struct {
+    iae_op_kind kind;
+    char name[IAE_NAME_BYTES];
+    int in_c, in_h, in_w;    /* per-sample input shape */
+    int out_c, out_h, out_w; /* per-sample output shape */
+    iae_conv_geom conv;      /* convolutions */
+    int param[4];            /* parameter indices; LSTM: w_ih, w_hh, b_ih, b_hh; -1 unused */
+    int stat;                /* BatchNorm: buffer index of running_mean (running_var is next) */
+    float *out;              /* (max_batch, out size) output activations */
+    float *aux;              /* BatchNorm: rstd (C); LSTM: gates (T, 4Hd) then cs (T+1, Hd) */
+    uint8_t *arg;            /* max pooling: argmax (max_batch, out size) */
+} iae_op;
+
+typedef struct {
+    iae_net_config cfg;
+    int max_batch;
+    int threads; /* thread count the scratch space is sized for */
+
+    int n_ops;
+    iae_op ops[IAE_MAX_OPS];
+    int z_op; /* index of the op whose output is z */
+
+    int n_params;
+    iae_tensor_info params[IAE_MAX_TENSORS];
+    long n_param_floats;
+    float *param; /* all trainable parameters */
+    float *grad;  /* their gradients, same layout */
+
+    int n_buffers;
+    iae_tensor_info buffers[IAE_MAX_TENSORS];
+    long n_buffer_floats;
+    float *buffer; /* BatchNorm running statistics */
+
+    float *act;        /* activations and saved data of every op */
+    float *scratch;    /* working memory shared by the layer kernels */
+    float *dbuf[2];    /* ping-pong buffers for activation gradients */
+    long dbuf_floats;
+
+    const float *lstm_h0, *lstm_c0; /* initial LSTM state, NULL = zeros */
+    int train_mode;                 /* BatchNorm mode of the last forward pass */
+} iae_net;
+
+/* Build the network for batches of up to max_batch samples and allocate all of
+ * its memory; parameters start at zero (call iae_net_init_params). */
+iae_status iae_net_create(iae_ctx *ctx, const iae_net_config *cfg, int max_batch, iae_net **out);
+void iae_net_free(iae_net *net);
+
+/* Initialise parameters as the reference does: Xavier-uniform convolutions
+ * (leaky ReLU gain), PyTorch's default Linear init for fc1, orthogonal LSTM
+ * weights with zero biases, BatchNorm running mean 0 and variance 1. */
+iae_status iae_net_init_params(iae_ctx *ctx, iae_net *net, iae_rng *rng);
+
+/* Forward pass of n samples x (N, C, H, W). train = 1 uses batch statistics in
+ * BatchNorm and updates the running statistics (needs n >= 2); train = 0 uses
+ * the running statistics. */
+void iae_net_forward(iae_net *net, int n, const float *x, int train);
+
+/* z (N, rep_dim) and the reconstruction (N, C, H, W) of the last forward pass;
+ * the reconstruction is NULL without a decoder. */
+const float *iae_net_z(const iae_net *net);
+const float *iae_net_output(const iae_net *net);
+long iae_net_input_size(const iae_net *net);  /* C*H*W */
+int iae_net_z_size(const iae_net *net);       /* rep_dim */
+
+/* Backward pass of the last forward pass. dz (N, rep_dim) is the loss gradient
+ * w.r.t. z and dout (N, C, H, W) w.r.t. the reconstruction; either may be NULL.
+ * Parameter gradients accumulate into net->grad. */
+void iae_net_backward(iae_net *net, int n, const float *x, const float *dz, const float *dout);
+
+void iae_net_zero_grad(iae_net *net);
+
+/* Index of the named parameter or buffer, -1 when absent. */
+int iae_net_find_param(const iae_net *net, const char *name);
+int iae_net_find_buffer(const iae_net *net, const char *name);
+
+/* Copy every parameter and buffer of src whose name and shape also exist in
+ * dst, as the reference's weight transfer does. Returns the number copied. */
+int iae_net_copy_matching(iae_net *dst, const iae_net *src);
+
+#endif
