@@ -1,0 +1,40 @@
+/*
+ * Fashion-MNIST as a one-class problem: one class is normal, the other nine
+ * are anomalous.
+ *
+ * The training set contains only the normal class's training images. The
+ * test set contains all test images, normal ones labelled 0 and the rest 1. Images
+ * go through the preprocessing of preprocess.h: 28 x 28 padded to 32 x 32,
+ * scaled to [0, 1], L1 GCN and min-max scaling.
+ */
+#ifndef IAE_FASHION_MNIST_H
+#define IAE_FASHION_MNIST_H
+
+#include "core/core.h"
+#include "data/dataset.h"
+
+typedef struct {
+    const char *dir;             /* folder with the four IDX files, each .gz or plain */
+    int normal_class;            /* 0..9 */
+    int reference_normalization; /* 1: (min, max) from iae_fmnist_reference_minmax[normal_class] */
+    int have_minmax;             /* 1: use min and max below, e.g. stored in a model file */
+    float min, max;              /* min-max range when have_minmax is 1; needs min < max */
+} iae_fmnist_options;
+
+/* Load and preprocess the one-class split of the data set in opt->dir.
+ *
+ * The min-max range comes from, in order of precedence: opt->min and
+ * opt->max when have_minmax is set, the reference table when
+ * reference_normalization is set, else the minimum and maximum over the
+ * normal class's training images after padding, scaling and GCN. The range
+ * used is stored in *min_out and *max_out (either may be NULL).
+ *
+ * train or test may be NULL to skip that set. The training files are still
+ * read when the range comes from them. Each of the four files may be
+ * gzip-compressed (name + ".gz", preferred when both exist) or plain.
+ * On failure train and test are zeroed with nothing allocated, and ctx->error
+ * names the file or value at fault. */
+iae_status iae_fmnist_load(iae_ctx *ctx, const iae_fmnist_options *opt, iae_dataset *train,
+                           iae_dataset *test, float *min_out, float *max_out);
+
+#endif
