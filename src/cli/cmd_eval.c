@@ -1,0 +1,120 @@
+/* iae eval: score a test set with a saved model and report AUROC. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "data/fashion_mnist.h"
+#include "io/model_file.h"
+#include "report/metrics.h"
+
+static void eval_usage(FILE *out) {
+    fprintf(out,
+            "usage: iae eval --model FILE [OPTIONS]\n"
+            "\n"
+            "Load a model written by 'iae train --out', preprocess the test set exactly as in\n"
+            "training (the stored min-max range), score every test image and print the\n"
+            "AUROC of each score.\n"
+            "\n"
+            "  --model FILE       model file (required)\n"
+            "  --data DIR         folder with the IDX files (default %s)\n"
+            "  --batch-size N     scoring batch size, also the LSTM sequence length\n"
+            "                     (default: the training batch size, which reproduces train's scores)\n"
+            "  --threads N        CPU threads (default: all online cores)\n"
+            "  --metrics FILE     write the AUROCs and settings as JSON\n"
+            "  --quiet            no progress output on stderr\n"
+            "  --help             show this message\n",
+            IAE_DEFAULT_FMNIST_DIR);
+}
+
+enum { OPT_MODEL = 256, OPT_DATA, OPT_BATCH, OPT_THREADS, OPT_METRICS, OPT_QUIET, OPT_HELP };
+
+static const struct option eval_options[] = {
+    {"model", required_argument, 0, OPT_MODEL},
+    {"data", required_argument, 0, OPT_DATA},
+    {"batch-size", required_argument, 0, OPT_BATCH},
+    {"threads", required_argument, 0, OPT_THREADS},
+    {"metrics", required_argument, 0, OPT_METRICS},
+    {"quiet", no_argument, 0, OPT_QUIET},
+    {"help", no_argument, 0, OPT_HELP},
+    {0, 0, 0, 0},
+};
+
+int cmd_eval(int argc, char **argv) {
+    const char *model_path = NULL, *data_dir = IAE_DEFAULT_FMNIST_DIR, *metrics_path = NULL;
+    long batch = 0, threads = 0;
+    int quiet = 0;
+
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":", eval_options, NULL)) != -1) {
+        int ok = 1;
+        switch (c) {
+        case OPT_MODEL: model_path = optarg; break;
+        case OPT_DATA: data_dir = optarg; break;
+        case OPT_BATCH: ok = cli_parse_int("--batch-size", optarg, 1, 4096, &batch); break;
+        case OPT_THREADS: ok = cli_parse_int("--threads", optarg, 1, 1024, &threads); break;
+        case OPT_METRICS: metrics_path = optarg; break;
+        case OPT_QUIET: quiet = 1; break;
+        case OPT_HELP: eval_usage(stdout); return 0;
+        case ':':
+            cli_error("option %s needs a value; run 'iae eval --help'", argv[optind - 1]);
+            return IAE_EXIT_USAGE;
+        default:
+            cli_error("unknown option '%s'; run 'iae eval --help' for the list of options", argv[optind - 1]);
+            return IAE_EXIT_USAGE;
+        }
+        if (!ok) return IAE_EXIT_USAGE;
+    }
+    if (optind < argc) {
+        cli_error("unexpected argument '%s'; run 'iae eval --help'", argv[optind]);
+        return IAE_EXIT_USAGE;
+    }
+    if (model_path == NULL) {
+        cli_error("--model is required: pass a file written by 'iae train --out FILE'");
+        return IAE_EXIT_USAGE;
+    }
+
+    const double t_start = iae_now_s();
+    iae_ctx ctx;
+    iae_ctx_init(&ctx, (int)threads);
+    iae_progress progress;
+    iae_progress_init(&progress, stderr, quiet);
+    int rc = IAE_EXIT_FAILURE;
+    iae_detector *det = NULL;
+    iae_dataset test = {0};
+    iae_scores scores = {0};
+
+    if (iae_model_load(&ctx, model_path, (int)batch, &det) != IAE_OK) goto fail;
+    const iae_detector_info *info = &det->info;
+    if (strcmp(info->dataset, "fashion-mnist") != 0) {
+        iae_fail(&ctx, IAE_ERR_ARGUMENT, "model '%s' was trained on '%s'; eval supports fashion-mnist", model_path,
+                 info->dataset);
+        goto fail;
+    }
+    iae_fmnist_options fo = {.dir = data_dir, .normal_class = info->normal_class, .have_minmax = 1,
+                             .min = info->norm_min, .max = info->norm_max};
+    if (iae_fmnist_load(&ctx, &fo, NULL, &test, NULL, NULL) != IAE_OK) goto fail;
+    long anomalous = 0;
+    for (int i = 0; i < test.n; i++) anomalous += test.label[i];
+    const int bs = batch > 0 ? (int)batch : info->batch_size;
+    iae_progress_note(&progress, "scoring %d test images of fashion-mnist (normal class %d) in batches of %d", test.n,
+                      info->normal_class, bs);
+    if (iae_score(&ctx, det, test.x, test.n, bs, &scores) != IAE_OK) goto fail;
+
+    iae_metrics m = {.command = "eval", .model = "iae-lstm-kl", .info = info, .train_samples = info->train_samples,
+                     .test_samples = test.n, .test_anomalous = (int)anomalous, .threads = ctx.threads};
+    iae_scores_auroc(&scores, test.label, m.auroc);
+    m.seconds = iae_now_s() - t_start;
+    iae_metrics_print(stdout, &m);
+    if (metrics_path != NULL && iae_metrics_write_json(&ctx, metrics_path, &m) != IAE_OK) goto fail;
+    rc = 0;
+fail:
+    if (rc != 0) cli_error("%s", ctx.error);
+    iae_scores_free(&scores);
+    iae_dataset_free(&test);
+    iae_detector_free(det);
+    return rc;
+}

@@ -1,0 +1,10 @@
+/* Subcommands of the iae command line; each returns the process exit code. */
+#ifndef IAE_CLI_COMMANDS_H
+#define IAE_CLI_COMMANDS_H
+
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+
+#define IAE_DEFAULT_FMNIST_DIR "/usr/share/datasets/fashion-mnist"
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * A trained anomaly detector: the network, the SVDD center and radius, and
+ * everything needed to preprocess and score new data the way training did.
+ */
+#ifndef IAE_DETECTOR_H
+#define IAE_DETECTOR_H
+
+#include <stdint.h>
+
+#include "loss/loss.h"
+#include "model/net.h"
+
+#define IAE_DATASET_NAME_BYTES 32
+
+typedef enum {
+    IAE_KL_REFERENCE = 0,   /* KLDivLoss on the raw features, as the reference code */
+    IAE_KL_LOG_SOFTMAX = 1, /* KL(T || softmax(z)), the textbook form */
+} iae_kl_form;
+
+/* Settings of a training run, stored with the model. */
+typedef struct {
+    iae_net_config net;
+    char dataset[IAE_DATASET_NAME_BYTES]; /* "fashion-mnist" */
+    int normal_class;
+    int reference_normalization; /* 1: (min, max) from the reference table */
+    float norm_min, norm_max;    /* min-max scaling applied after GCN */
+    iae_objective objective;
+    float nu;     /* soft-boundary hyper-parameter */
+    float radius; /* R, 0 for one-class */
+    float w_mse, w_kl;
+    iae_kl_form kl_form;
+    uint64_t seed;
+    int batch_size;
+    int epochs, pretrain_epochs;
+    float lr, weight_decay;
+    int bn_train_mode; /* BatchNorm in training mode during joint training */
+    int train_samples; /* size of the training set */
+} iae_detector_info;
+
+typedef struct {
+    iae_detector_info info;
+    iae_net *net;
+    float *center; /* (rep_dim) */
+} iae_detector;
+
+/* Create a detector with an uninitialised network for info->net. */
+iae_status iae_detector_create(iae_ctx *ctx, const iae_detector_info *info, int max_batch,
+                               iae_detector **out);
+void iae_detector_free(iae_detector *d);
+
+/* Reference per-class loss weights for Fashion-MNIST IAE-LSTM-KL (w_kl and
+ * w_mse of the reference training script, table "A"). */
+extern const float iae_fmnist_reference_w_kl[10];
+extern const float iae_fmnist_reference_w_mse[10];
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * The jobs: train a detector (pre-train the autoencoder, transfer its
+ * weights, place the center, train IAE-LSTM-KL) and score data with it.
+ */
+#ifndef IAE_PIPELINE_H
+#define IAE_PIPELINE_H
+
+#include "data/dataset.h"
+#include "model/detector.h"
+#include "report/progress.h"
+
+/* Random streams derived from the seed, one per use. */
+enum {
+    IAE_STREAM_AE_INIT = 1,
+    IAE_STREAM_NET_INIT = 2,
+    IAE_STREAM_DATA_ORDER = 3,
+    IAE_STREAM_KL_TARGET = 4,
+};
+
+/* Mean loss terms of one epoch. */
+typedef struct {
+    int pretrain; /* 1: autoencoder pre-training epoch */
+    int epoch;    /* 1-based within its phase */
+    double loss, svdd, mse, kl;
+    double seconds;
+} iae_epoch_record;
+
+typedef struct {
+    int n;
+    iae_epoch_record *epochs; /* pretrain_epochs + epochs entries */
+    double pretrain_seconds, center_seconds, train_seconds;
+    int transferred; /* tensors copied from the autoencoder */
+} iae_train_history;
+
+void iae_train_history_free(iae_train_history *h);
+
+/* Train a detector on train (normal samples only; labels are ignored) with the
+ * settings in info. On success *out owns the trained detector. */
+iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info, const iae_dataset *train,
+                              iae_progress *progress, iae_detector **out, iae_train_history *history);
+
+/* Per-sample anomaly scores; higher means more anomalous. */
+typedef struct {
+    long n;
+    float *svdd;     /* ||z - c||^2 (minus R^2 for soft-boundary) */
+    float *l1_svdd;  /* sum |z - c| */
+    float *mse;      /* sum over pixels of (xhat - x)^2 */
+    float *l1_mse;   /* sum |xhat - x| */
+    float *svdd_mse; /* min-max normalised svdd + min-max normalised mse over all n */
+} iae_scores;
+
+#define IAE_N_SCORES 5
+extern const char *const iae_score_names[IAE_N_SCORES]; /* "svdd", "mse", "svdd_mse", "l1_svdd", "l1_mse" */
+float *iae_scores_get(const iae_scores *s, int which);  /* in the order of iae_score_names */
+void iae_scores_free(iae_scores *s);
+
+/* Score x (N, C, H, W) in order, in batches of batch_size samples with the
+ * last partial batch kept, BatchNorm in evaluation mode. The LSTM runs across
+ * each batch as a sequence, as in the reference (batch context). */
+iae_status iae_score(iae_ctx *ctx, iae_detector *d, const float *x, long n, int batch_size,
+                     iae_scores *out);
+
+/* AUROC of every score against labels (1 = anomalous), in the order of
+ * iae_score_names. NaN where a class is missing. */
+void iae_scores_auroc(const iae_scores *s, const uint8_t *labels, double auroc[IAE_N_SCORES]);
+
+#endif

@@ -1,0 +1,101 @@
+#include "report/metrics.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "io/atomic_file.h"
+
+void iae_metrics_print(FILE *out, const iae_metrics *m) {
+    fprintf(out, "test AUROC, normal class %d (%d images, %d anomalous):\n", m->info->normal_class,
+            m->test_samples, m->test_anomalous);
+    for (int k = 0; k < IAE_N_SCORES; k++) fprintf(out, "  %-9s %.4f\n", iae_score_names[k], m->auroc[k]);
+}
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+} sbuf;
+
+static void add(sbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(sbuf *s, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(s->buf + s->len, s->cap - s->len, fmt, ap);
+    va_end(ap);
+    if (n > 0) s->len += (size_t)n < s->cap - s->len ? (size_t)n : s->cap - s->len - 1;
+}
+
+static void add_num(sbuf *s, const char *key, double v, int last) {
+    if (isfinite(v))
+        add(s, "  \"%s\": %.10g%s\n", key, v, last ? "" : ",");
+    else
+        add(s, "  \"%s\": null%s\n", key, last ? "" : ",");
+}
+
+static void json_number(sbuf *s, double v) {
+    if (isfinite(v))
+        add(s, "%.10g", v);
+    else
+        add(s, "null");
+}
+
+iae_status iae_metrics_write_json(iae_ctx *ctx, const char *path, const iae_metrics *m) {
+    const iae_detector_info *in = m->info;
+    size_t cap = 65536 + (m->history ? (size_t)m->history->n * 256 : 0);
+    sbuf s = {iae_alloc(ctx, cap, "metrics JSON"), 0, cap};
+    if (s.buf == NULL) return IAE_ERR_NOMEM;
+
+    add(&s, "{\n  \"command\": \"%s\",\n  \"dataset\": \"%s\",\n  \"normal_class\": %d,\n  \"model\": \"%s\",\n",
+        m->command, in->dataset, in->normal_class, m->model);
+    add(&s, "  \"seed\": %llu,\n  \"epochs\": %d,\n  \"pretrain_epochs\": %d,\n  \"batch_size\": %d,\n",
+        (unsigned long long)in->seed, in->epochs, in->pretrain_epochs, in->batch_size);
+    add(&s, "  \"train_samples\": %d,\n  \"test_samples\": %d,\n  \"test_anomalous\": %d,\n  \"threads\": %d,\n",
+        m->train_samples, m->test_samples, m->test_anomalous, m->threads);
+    add_num(&s, "seconds", m->seconds, 0);
+    add_num(&s, "lr", in->lr, 0);
+    add_num(&s, "weight_decay", in->weight_decay, 0);
+    add_num(&s, "mse_weight", in->w_mse, 0);
+    add_num(&s, "kl_weight", in->w_kl, 0);
+    add(&s, "  \"kl_form\": \"%s\",\n", in->kl_form == IAE_KL_LOG_SOFTMAX ? "log-softmax" : "reference");
+    add(&s, "  \"objective\": \"%s\",\n",
+        in->objective == IAE_OBJECTIVE_SOFT_BOUNDARY ? "soft-boundary" : "one-class");
+    add(&s, "  \"joint_batchnorm\": \"%s\",\n", in->bn_train_mode ? "train" : "eval");
+    add(&s, "  \"normalization\": {\"source\": \"%s\", \"min\": %.9g, \"max\": %.9g},\n",
+        in->reference_normalization ? "reference" : "normal-class", in->norm_min, in->norm_max);
+
+    if (m->history != NULL) {
+        const iae_train_history *h = m->history;
+        add(&s, "  \"timing\": {\"pretrain_seconds\": %.3f, \"center_seconds\": %.3f, \"train_seconds\": %.3f},\n",
+            h->pretrain_seconds, h->center_seconds, h->train_seconds);
+        add(&s, "  \"history\": [\n");
+        for (int i = 0; i < h->n; i++) {
+            const iae_epoch_record *r = &h->epochs[i];
+            add(&s, "    {\"phase\": \"%s\", \"epoch\": %d, \"loss\": ", r->pretrain ? "pretrain" : "train", r->epoch);
+            json_number(&s, r->loss);
+            add(&s, ", \"svdd\": ");
+            json_number(&s, r->svdd);
+            add(&s, ", \"mse\": ");
+            json_number(&s, r->mse);
+            add(&s, ", \"kl\": ");
+            json_number(&s, r->kl);
+            add(&s, ", \"seconds\": %.3f}%s\n", r->seconds, i + 1 < h->n ? "," : "");
+        }
+        add(&s, "  ],\n");
+    }
+    add(&s, "  \"auroc\": {");
+    for (int k = 0; k < IAE_N_SCORES; k++) {
+        add(&s, "\"%s\": ", iae_score_names[k]);
+        json_number(&s, m->auroc[k]);
+        add(&s, "%s", k + 1 < IAE_N_SCORES ? ", " : "}\n}\n");
+    }
+
+    iae_atomic_file af;
+    iae_status st = iae_atomic_open(ctx, &af, path);
+    if (st == IAE_OK) {
+        iae_atomic_write(&af, s.buf, s.len);
+        st = iae_atomic_commit(ctx, &af);
+    }
+    iae_free(s.buf);
+    return st;
+}

@@ -1,0 +1,29 @@
+/*
+ * Run metrics: the AUROC table printed at the end of train and eval, and the
+ * same facts as a JSON file for scripts (--metrics).
+ */
+#ifndef IAE_METRICS_H
+#define IAE_METRICS_H
+
+#include <stdio.h>
+
+#include "pipeline/pipeline.h"
+
+typedef struct {
+    const char *command; /* "train" or "eval" */
+    const char *model;   /* "iae-lstm-kl" */
+    const iae_detector_info *info;
+    int train_samples, test_samples, test_anomalous;
+    int threads;
+    double seconds; /* wall time of the whole command */
+    double auroc[IAE_N_SCORES];
+    const iae_train_history *history; /* NULL for eval */
+} iae_metrics;
+
+/* Print the AUROC table to out. */
+void iae_metrics_print(FILE *out, const iae_metrics *m);
+
+/* Write m as JSON to path (atomically). NaN values become null. */
+iae_status iae_metrics_write_json(iae_ctx *ctx, const char *path, const iae_metrics *m);
+
+#endif

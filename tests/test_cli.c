@@ -1,0 +1,154 @@
+/*
+ * Command-line tests. Every bad input gives one message naming the value and
+ * the fix, a non-zero exit and no crash. A small run writes metrics and a
+ * model that 'iae eval' reads back to the same AUROCs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "synthetic.h"
+#include "testutil.h"
+
+static const char *data_dir;
+
+static char *read_text(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) fail_msg("cannot open %s", path);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+/* Run iae with args and check the exit code and that stderr contains each
+ * needle (NULL-terminated list). */
+static void expect(const char *args, int want_rc, const char *const *needles) {
+    const char *err = NULL;
+    int rc = tu_run_cli(args, &err);
+    if (rc >= 128) fail_msg("'iae %s' crashed (status %d): %s", args, rc, err);
+    if (rc != want_rc) fail_msg("'iae %s' exited %d, expected %d; stderr: %s", args, rc, want_rc, err);
+    for (int i = 0; needles && needles[i]; i++)
+        if (strstr(err, needles[i]) == NULL) fail_msg("'iae %s': stderr lacks '%s': %s", args, needles[i], err);
+}
+
+#define NEEDLES(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static int setup(void **state) {
+    data_dir = tu_tmpdir("cli-data");
+    synth_write_fmnist(data_dir, 16, 40, 0);
+    return 0;
+}
+
+static void test_bad_option_values(void **state) {
+    expect("train --normal-class 0 --epochs -1", 2, NEEDLES("'-1'", "--epochs", "0 to"));
+    expect("train --normal-class 0 --lr abc", 2, NEEDLES("'abc'", "--lr"));
+    expect("train --normal-class 0 --batch-size 1", 2, NEEDLES("--batch-size", "2 to"));
+    expect("train --normal-class 10", 2, NEEDLES("'10'", "--normal-class", "0 to 9"));
+    expect("train --normal-class x", 2, NEEDLES("'x'", "--normal-class"));
+    expect("train --normal-class 0 --seed -3", 2, NEEDLES("'-3'", "--seed"));
+    expect("train --normal-class 0 --threads 0", 2, NEEDLES("--threads"));
+    expect("train --normal-class 0 --kl-weight 1e400", 2, NEEDLES("--kl-weight"));
+    expect("train --normal-class 0 --kl-form weird", 2, NEEDLES("'weird'", "log-softmax"));
+    expect("train --normal-class 0 --dataset cifar", 2, NEEDLES("'cifar'", "fashion-mnist"));
+    expect("train --normal-class 0 --bogus", 2, NEEDLES("unknown option '--bogus'", "--help"));
+    expect("train --normal-class 0 --epochs", 2, NEEDLES("--epochs", "needs a value"));
+    expect("train", 2, NEEDLES("--normal-class is required"));
+    expect("train --normal-class 0 stray", 2, NEEDLES("unexpected argument 'stray'"));
+    expect("frobnicate", 2, NEEDLES("unknown command 'frobnicate'"));
+    expect("eval", 2, NEEDLES("--model is required"));
+}
+
+static void test_missing_data_directory(void **state) {
+    expect("train --normal-class 0 --data /nonexistent/fmnist --quiet", 1,
+           NEEDLES("/nonexistent/fmnist", "dataset-fashion-mnist", "--data"));
+}
+
+/* Copy the synthetic set to a new folder and apply a shell edit to it. */
+static const char *broken_copy(const char *name, const char *edit) {
+    const char *dir = tu_tmpdir(name);
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd), "cp '%s'/* '%s'/ && cd '%s' && %s", data_dir, dir, dir, edit);
+    if (system(cmd) != 0) fail_msg("setup command failed: %s", cmd);
+    return dir;
+}
+
+static void run_broken(const char *name, const char *edit, const char *const *needles) {
+    const char *dir = broken_copy(name, edit);
+    char args[2048];
+    snprintf(args, sizeof(args), "train --normal-class 1 --batch-size 4 --data '%s' --quiet", dir);
+    expect(args, 1, needles);
+}
+
+static void test_malformed_data_files(void **state) {
+    run_broken("cli-truncated", "truncate -s 5000 train-images-idx3-ubyte",
+               NEEDLES("train-images-idx3-ubyte", "truncated"));
+    run_broken("cli-magic", "printf '\\001' | dd of=train-images-idx3-ubyte bs=1 seek=0 conv=notrunc 2>/dev/null",
+               NEEDLES("train-images-idx3-ubyte"));
+    run_broken("cli-count", "truncate -s 38 t10k-labels-idx1-ubyte && printf '\\000\\000\\000\\036' | "
+                            "dd of=t10k-labels-idx1-ubyte bs=1 seek=4 conv=notrunc 2>/dev/null",
+               NEEDLES("t10k-labels-idx1-ubyte", "30", "40"));
+    run_broken("cli-missing", "rm t10k-images-idx3-ubyte", NEEDLES("t10k-images-idx3-ubyte"));
+}
+
+static void test_train_then_eval(void **state) {
+    const char *out = tu_tmpdir("cli-run");
+    char args[4096];
+    snprintf(args, sizeof(args),
+             "train --data '%s' --normal-class 2 --pretrain-epochs 1 --epochs 1 --batch-size 8 --seed 3 "
+             "--metrics '%s/m.json' --out '%s/m.iae' --quiet",
+             data_dir, out, out);
+    expect(args, 0, NULL);
+    char *json = strdup(read_text(tu_path(out, "m.json")));
+    const char *keys[] = {"\"dataset\": \"fashion-mnist\"", "\"normal_class\": 2", "\"model\": \"iae-lstm-kl\"",
+                          "\"seed\": 3", "\"epochs\": 1", "\"pretrain_epochs\": 1", "\"batch_size\": 8",
+                          "\"train_samples\": 16", "\"test_samples\": 40", "\"seconds\"", "\"auroc\"",
+                          "\"svdd\"", "\"mse\"", "\"svdd_mse\"", "\"l1_svdd\"", "\"l1_mse\"", "\"history\""};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (strstr(json, keys[i]) == NULL) fail_msg("m.json lacks %s:\n%s", keys[i], json);
+
+    snprintf(args, sizeof(args), "eval --model '%s/m.iae' --data '%s' --metrics '%s/e.json' --quiet", out, data_dir,
+             out);
+    expect(args, 0, NULL);
+    const char *eval_json = read_text(tu_path(out, "e.json"));
+    /* Batch context with the training batch size reproduces train's scores. */
+    const char *a = strstr(json, "\"auroc\""), *b = strstr(eval_json, "\"auroc\"");
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_string_equal(a, b);
+    free(json);
+
+    snprintf(args, sizeof(args), "eval --model '%s/m.json' --data '%s'", out, data_dir);
+    expect(args, 1, NEEDLES("m.json", "not an iae model file"));
+    snprintf(args, sizeof(args), "eval --model '%s/none.iae' --data '%s'", out, data_dir);
+    expect(args, 1, NEEDLES("none.iae", "not found"));
+}
+
+static void test_help_lists_every_option(void **state) {
+    const char *cli = getenv("IAE_CLI");
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "'%s' train --help", cli);
+    FILE *p = popen(cmd, "r");
+    static char text[16384];
+    size_t n = fread(text, 1, sizeof(text) - 1, p);
+    text[n] = 0;
+    assert_int_equal(pclose(p), 0);
+    const char *opts[] = {"--dataset", "--data", "--normal-class", "--pretrain-epochs", "--epochs",
+                          "--batch-size", "--lr", "--weight-decay", "--mse-weight", "--kl-weight",
+                          "--seed", "--threads", "--out", "--metrics", "--quiet", "--reference-normalization"};
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+        if (strstr(text, opts[i]) == NULL) fail_msg("train --help lacks %s", opts[i]);
+    assert_non_null(strstr(text, "default"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_option_values),
+        cmocka_unit_test(test_missing_data_directory),
+        cmocka_unit_test(test_malformed_data_files),
+        cmocka_unit_test(test_train_then_eval),
+        cmocka_unit_test(test_help_lists_every_option),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}

@@ -1,0 +1,193 @@
+/*
+ * End-to-end tests of the training and scoring pipeline on a small synthetic
+ * data set in the Fashion-MNIST file format: reproducibility for a seed,
+ * model file round trips, score definitions and the batch-context rules.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/fashion_mnist.h"
+#include "io/model_file.h"
+#include "pipeline/pipeline.h"
+#include "synthetic.h"
+#include "testutil.h"
+
+enum { PER_CLASS = 20, N_TEST = 50, BATCH = 8 };
+
+typedef struct {
+    iae_ctx ctx;
+    const char *dir;
+    iae_dataset train, test;
+    iae_detector_info info;
+    iae_detector *det;
+    iae_scores scores;
+} fixture;
+
+static iae_detector *train_once(fixture *f, uint64_t seed) {
+    iae_progress quiet;
+    iae_progress_init(&quiet, stderr, 1);
+    iae_detector_info info = f->info;
+    info.seed = seed;
+    iae_detector *d = NULL;
+    iae_train_history h;
+    if (iae_train_detector(&f->ctx, &info, &f->train, &quiet, &d, &h) != IAE_OK) fail_msg("%s", f->ctx.error);
+    assert_int_equal(h.n, info.pretrain_epochs + info.epochs);
+    assert_int_equal(h.transferred, 22);
+    for (int i = 0; i < h.n; i++) assert_true(isfinite(h.epochs[i].loss));
+    iae_train_history_free(&h);
+    return d;
+}
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof(*f));
+    iae_ctx_init(&f->ctx, 2);
+    f->dir = tu_tmpdir("pipeline");
+    synth_write_fmnist(f->dir, PER_CLASS, N_TEST, 1);
+    iae_fmnist_options fo = {.dir = f->dir, .normal_class = 3};
+    float lo, hi;
+    if (iae_fmnist_load(&f->ctx, &fo, &f->train, &f->test, &lo, &hi) != IAE_OK) fail_msg("%s", f->ctx.error);
+
+    iae_detector_info *in = &f->info;
+    in->net = iae_lenet_config(1, 1, 1);
+    snprintf(in->dataset, sizeof(in->dataset), "fashion-mnist");
+    in->normal_class = 3;
+    in->norm_min = lo, in->norm_max = hi;
+    in->objective = IAE_OBJECTIVE_ONE_CLASS;
+    in->nu = 0.1f;
+    in->w_mse = 1.0f, in->w_kl = 0.01f;
+    in->batch_size = BATCH;
+    in->pretrain_epochs = 1, in->epochs = 2;
+    in->lr = 1e-3f, in->weight_decay = 0.5e-6f;
+    in->bn_train_mode = 1;
+    in->train_samples = f->train.n;
+    f->det = train_once(f, 5);
+    if (iae_score(&f->ctx, f->det, f->test.x, f->test.n, BATCH, &f->scores) != IAE_OK) fail_msg("%s", f->ctx.error);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    iae_scores_free(&f->scores);
+    iae_detector_free(f->det);
+    iae_dataset_free(&f->train);
+    iae_dataset_free(&f->test);
+    free(f);
+    return 0;
+}
+
+static void test_split_sizes(void **state) {
+    fixture *f = *state;
+    assert_int_equal(f->train.n, PER_CLASS);
+    assert_int_equal(f->test.n, N_TEST);
+    assert_int_equal(f->scores.n, N_TEST);
+}
+
+static void test_same_seed_same_model(void **state) {
+    fixture *f = *state;
+    iae_detector *again = train_once(f, 5);
+    assert_memory_equal(again->net->param, f->det->net->param, sizeof(float) * f->det->net->n_param_floats);
+    assert_memory_equal(again->net->buffer, f->det->net->buffer, sizeof(float) * f->det->net->n_buffer_floats);
+    assert_memory_equal(again->center, f->det->center, sizeof(float) * 128);
+    iae_detector *other = train_once(f, 6);
+    assert_true(memcmp(other->net->param, f->det->net->param, sizeof(float) * f->det->net->n_param_floats) != 0);
+    iae_detector_free(again);
+    iae_detector_free(other);
+}
+
+static void test_center_has_no_small_entries(void **state) {
+    fixture *f = *state;
+    for (int j = 0; j < 128; j++) {
+        float c = f->det->center[j];
+        assert_true(c == 0.0f || fabsf(c) >= 0.1f);
+    }
+}
+
+/* svdd and mse by their definitions from a forward pass of the first batch. */
+static void test_score_definitions(void **state) {
+    fixture *f = *state;
+    iae_net_forward(f->det->net, BATCH, f->test.x, 0);
+    const float *z = iae_net_z(f->det->net), *xhat = iae_net_output(f->det->net);
+    for (int b = 0; b < BATCH; b++) {
+        double s = 0, l1 = 0, m = 0, ml1 = 0;
+        for (int j = 0; j < 128; j++) {
+            double e = z[b * 128 + j] - f->det->center[j];
+            s += e * e, l1 += fabs(e);
+        }
+        for (int i = 0; i < 1024; i++) {
+            double e = xhat[b * 1024 + i] - f->test.x[b * 1024 + i];
+            m += e * e, ml1 += fabs(e);
+        }
+        assert_float_equal(f->scores.svdd[b], s, 1e-4 * (1 + s));
+        assert_float_equal(f->scores.l1_svdd[b], l1, 1e-4 * (1 + l1));
+        assert_float_equal(f->scores.mse[b], m, 1e-4 * (1 + m));
+        assert_float_equal(f->scores.l1_mse[b], ml1, 1e-4 * (1 + ml1));
+    }
+}
+
+static void test_svdd_mse_normalised_over_all(void **state) {
+    fixture *f = *state;
+    const iae_scores *s = &f->scores;
+    float smin = INFINITY, smax = -INFINITY, mmin = INFINITY, mmax = -INFINITY;
+    for (long i = 0; i < s->n; i++) {
+        smin = fminf(smin, s->svdd[i]), smax = fmaxf(smax, s->svdd[i]);
+        mmin = fminf(mmin, s->mse[i]), mmax = fmaxf(mmax, s->mse[i]);
+    }
+    for (long i = 0; i < s->n; i++) {
+        double want = (s->svdd[i] - smin) / (smax - smin) + (s->mse[i] - mmin) / (mmax - mmin);
+        assert_float_equal(s->svdd_mse[i], want, 1e-5);
+    }
+}
+
+/* The last partial batch (N_TEST % BATCH samples) is scored as a sequence of
+ * its own, so scoring those samples alone gives the same scores. */
+static void test_last_partial_batch_kept(void **state) {
+    fixture *f = *state;
+    const int tail = N_TEST % BATCH, start = N_TEST - tail;
+    assert_true(tail > 0);
+    iae_scores s;
+    assert_int_equal(iae_score(&f->ctx, f->det, f->test.x + (long)start * 1024, tail, BATCH, &s), IAE_OK);
+    assert_memory_equal(s.svdd, f->scores.svdd + start, sizeof(float) * tail);
+    assert_memory_equal(s.mse, f->scores.mse + start, sizeof(float) * tail);
+    iae_scores_free(&s);
+}
+
+static void test_model_file_round_trip(void **state) {
+    fixture *f = *state;
+    const char *path = tu_path(tu_tmpdir("pipeline-model"), "m.iae");
+    assert_int_equal(iae_model_save(&f->ctx, f->det, path), IAE_OK);
+    iae_detector *loaded = NULL;
+    if (iae_model_load(&f->ctx, path, 0, &loaded) != IAE_OK) fail_msg("%s", f->ctx.error);
+    assert_int_equal(loaded->info.batch_size, BATCH);
+    assert_int_equal(loaded->info.normal_class, 3);
+    assert_float_equal(loaded->info.w_kl, 0.01f, 0);
+    assert_float_equal(loaded->info.norm_min, f->info.norm_min, 0);
+    iae_scores s;
+    assert_int_equal(iae_score(&f->ctx, loaded, f->test.x, f->test.n, BATCH, &s), IAE_OK);
+    for (int k = 0; k < IAE_N_SCORES; k++)
+        assert_memory_equal(iae_scores_get(&s, k), iae_scores_get(&f->scores, k), sizeof(float) * N_TEST);
+    iae_scores_free(&s);
+    iae_detector_free(loaded);
+}
+
+static void test_auroc_in_range(void **state) {
+    fixture *f = *state;
+    double a[IAE_N_SCORES];
+    iae_scores_auroc(&f->scores, f->test.label, a);
+    for (int k = 0; k < IAE_N_SCORES; k++) assert_true(a[k] >= 0.0 && a[k] <= 1.0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_split_sizes),
+        cmocka_unit_test(test_same_seed_same_model),
+        cmocka_unit_test(test_center_has_no_small_entries),
+        cmocka_unit_test(test_score_definitions),
+        cmocka_unit_test(test_svdd_mse_normalised_over_all),
+        cmocka_unit_test(test_last_partial_batch_kept),
+        cmocka_unit_test(test_model_file_round_trip),
+        cmocka_unit_test(test_auroc_in_range),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
