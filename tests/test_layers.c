@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "layers/layers.h"
+#include "layers/lstm_recurrent.h"
 #include "testutil.h"
 
 #define ATOL 2e-3
@@ -369,12 +370,13 @@ typedef struct {
     int t, in, hid;
     float *x, *w_ih, *w_hh, *b_ih, *b_hh, *h0, *c0;
     float *gates, *hs, *cs, *r;
+    iae_lstm_options opt;
 } lstm_case;
 
 static double lstm_loss(void *user) {
     lstm_case *l = user;
-    iae_lstm_forward(l->t, l->in, l->hid, l->x, l->w_ih, l->w_hh, l->b_ih, l->b_hh, l->h0, l->c0, l->gates,
-                     l->hs, l->cs);
+    iae_lstm_forward(l->t, l->in, l->hid, l->x, l->w_ih, l->w_hh, l->b_ih, l->b_hh, l->h0, l->c0, &l->opt,
+                     l->gates, l->hs, l->cs);
     return dot(l->r, l->hs + l->hid, (long)l->t * l->hid);
 }
 
@@ -405,45 +407,136 @@ static void lstm_direct(const lstm_case *l, double *h_out) {
     free(h), free(c), free(a);
 }
 
-static void check_lstm(int with_state) {
-    lstm_case l = {.t = 6, .in = 5, .hid = 4};
-    const int G = 4 * l.hid;
-    l.x = vec(l.t * l.in), l.w_ih = vec(G * l.in), l.w_hh = vec(G * l.hid), l.b_ih = vec(G), l.b_hh = vec(G);
-    l.gates = vec(l.t * G), l.hs = vec((l.t + 1) * l.hid), l.cs = vec((l.t + 1) * l.hid), l.r = vec(l.t * l.hid);
-    tu_fill(l.x, l.t * l.in, -1, 1, 13);
-    tu_fill(l.w_ih, G * l.in, -0.6f, 0.6f, 14);
-    tu_fill(l.w_hh, G * l.hid, -0.6f, 0.6f, 15);
-    tu_fill(l.b_ih, G, -0.3f, 0.3f, 16);
-    tu_fill(l.b_hh, G, -0.3f, 0.3f, 17);
-    tu_fill(l.r, l.t * l.hid, -1, 1, 18);
+static void lstm_alloc(lstm_case *l, int t, int in, int hid, int with_state) {
+    memset(l, 0, sizeof(*l));
+    l->t = t, l->in = in, l->hid = hid;
+    const int G = 4 * hid;
+    l->x = vec(t * in), l->w_ih = vec(G * in), l->w_hh = vec(G * hid), l->b_ih = vec(G), l->b_hh = vec(G);
+    l->gates = vec(t * G), l->hs = vec((t + 1) * hid), l->cs = vec((t + 1) * hid), l->r = vec(t * hid);
+    tu_fill(l->x, t * in, -1, 1, 13);
+    tu_fill(l->w_ih, G * in, -0.6f, 0.6f, 14);
+    tu_fill(l->w_hh, G * hid, -0.6f, 0.6f, 15);
+    tu_fill(l->b_ih, G, -0.3f, 0.3f, 16);
+    tu_fill(l->b_hh, G, -0.3f, 0.3f, 17);
+    tu_fill(l->r, t * hid, -1, 1, 18);
     if (with_state) {
-        l.h0 = vec(l.hid), l.c0 = vec(l.hid);
-        tu_fill(l.h0, l.hid, -0.5f, 0.5f, 19);
-        tu_fill(l.c0, l.hid, -0.5f, 0.5f, 20);
+        l->h0 = vec(hid), l->c0 = vec(hid);
+        tu_fill(l->h0, hid, -0.5f, 0.5f, 19);
+        tu_fill(l->c0, hid, -0.5f, 0.5f, 20);
     }
+}
+
+static void lstm_release(lstm_case *l) {
+    free(l->x), free(l->w_ih), free(l->w_hh), free(l->b_ih), free(l->b_hh), free(l->gates), free(l->hs);
+    free(l->cs), free(l->r), free(l->h0), free(l->c0);
+}
+
+/* Gradients of one backward pass: dx, dw_ih, dw_hh, db_ih, db_hh in one block. */
+typedef struct {
+    float *dx, *dw_ih, *dw_hh, *db_ih, *db_hh;
+    long total;
+} lstm_grads;
+
+static lstm_grads lstm_run_backward(lstm_case *l) {
+    const int G = 4 * l->hid;
+    lstm_grads g;
+    g.total = (long)l->t * l->in + (long)G * l->in + (long)G * l->hid + 2L * G;
+    g.dx = vec(g.total);
+    g.dw_ih = g.dx + (long)l->t * l->in;
+    g.dw_hh = g.dw_ih + (long)G * l->in;
+    g.db_ih = g.dw_hh + (long)G * l->hid;
+    g.db_hh = g.db_ih + G;
+    float *scratch = vec(iae_lstm_scratch_floats(l->t, l->hid));
+    lstm_loss(l);
+    iae_lstm_backward(l->t, l->in, l->hid, l->x, l->w_ih, l->w_hh, &l->opt, l->gates, l->hs, l->cs, l->r, g.dx,
+                      g.dw_ih, g.dw_hh, g.db_ih, g.db_hh, scratch);
+    free(scratch);
+    return g;
+}
+
+/* Forward against the direct double-precision equations, and every gradient
+ * against finite differences. */
+static void check_lstm(int t, int in, int hid, int with_state, int checks) {
+    lstm_case l;
+    lstm_alloc(&l, t, in, hid, with_state);
+    const int G = 4 * hid;
     lstm_loss(&l);
     double *want = calloc((size_t)l.t * l.hid, sizeof(double));
     lstm_direct(&l, want);
     for (int i = 0; i < l.t * l.hid; i++) assert_float_equal(l.hs[l.hid + i], want[i], 1e-5);
 
-    float *dx = vec(l.t * l.in), *dw_ih = vec(G * l.in), *dw_hh = vec(G * l.hid), *db_ih = vec(G), *db_hh = vec(G);
-    float *scratch = vec(iae_lstm_scratch_floats(l.t, l.hid));
-    iae_lstm_backward(l.t, l.in, l.hid, l.x, l.w_ih, l.w_hh, l.gates, l.hs, l.cs, l.r, dx, dw_ih, dw_hh, db_ih,
-                      db_hh, scratch);
-    tu_gradcheck("lstm dx", l.x, l.t * l.in, dx, lstm_loss, &l, 1e-2f, ATOL, RTOL, 30);
-    tu_gradcheck("lstm dw_ih", l.w_ih, G * l.in, dw_ih, lstm_loss, &l, 1e-2f, ATOL, RTOL, 40);
-    tu_gradcheck("lstm dw_hh", l.w_hh, G * l.hid, dw_hh, lstm_loss, &l, 1e-2f, ATOL, RTOL, 40);
-    tu_gradcheck("lstm db_ih", l.b_ih, G, db_ih, lstm_loss, &l, 1e-2f, ATOL, RTOL, G);
-    tu_gradcheck("lstm db_hh", l.b_hh, G, db_hh, lstm_loss, &l, 1e-2f, ATOL, RTOL, G);
+    lstm_grads g = lstm_run_backward(&l);
+    tu_gradcheck("lstm dx", l.x, l.t * l.in, g.dx, lstm_loss, &l, 1e-2f, ATOL, RTOL, checks);
+    tu_gradcheck("lstm dw_ih", l.w_ih, G * l.in, g.dw_ih, lstm_loss, &l, 1e-2f, ATOL, RTOL, checks);
+    tu_gradcheck("lstm dw_hh", l.w_hh, G * l.hid, g.dw_hh, lstm_loss, &l, 1e-2f, ATOL, RTOL, checks);
+    tu_gradcheck("lstm db_ih", l.b_ih, G, g.db_ih, lstm_loss, &l, 1e-2f, ATOL, RTOL, checks);
+    tu_gradcheck("lstm db_hh", l.b_hh, G, g.db_hh, lstm_loss, &l, 1e-2f, ATOL, RTOL, checks);
     /* The two bias vectors always receive the same gradient. */
-    assert_memory_equal(db_ih, db_hh, sizeof(float) * G);
-    free(l.x), free(l.w_ih), free(l.w_hh), free(l.b_ih), free(l.b_hh), free(l.gates), free(l.hs), free(l.cs);
-    free(l.r), free(l.h0), free(l.c0), free(want), free(dx), free(dw_ih), free(dw_hh), free(db_ih), free(db_hh);
-    free(scratch);
+    assert_memory_equal(g.db_ih, g.db_hh, sizeof(float) * G);
+    free(want), free(g.dx);
+    lstm_release(&l);
 }
 
-static void test_lstm_zero_state(void **state) { check_lstm(0); }
-static void test_lstm_given_state(void **state) { check_lstm(1); }
+static void test_lstm_zero_state(void **state) { check_lstm(6, 5, 4, 0, 40); }
+static void test_lstm_given_state(void **state) { check_lstm(6, 5, 4, 1, 40); }
+/* Hd a multiple of 16 takes the vector kernels, split over two threads. */
+static void test_lstm_vector_kernels(void **state) { check_lstm(7, 16, 48, 1, 30); }
+
+/* The straightforward path (one BLAS sgemv per step) and the fused kernels
+ * compute the same thing up to float summation order. */
+static void test_lstm_gemv_matches_fused(void **state) {
+    lstm_case a, b;
+    lstm_alloc(&a, 9, 32, 64, 0);
+    lstm_alloc(&b, 9, 32, 64, 0);
+    b.opt.impl = IAE_LSTM_GEMV;
+    lstm_grads ga = lstm_run_backward(&a), gb = lstm_run_backward(&b);
+    assert_close("lstm h (gemv vs fused)", b.hs, a.hs, 10 * 64, 1e-5);
+    assert_close("lstm gradients (gemv vs fused)", gb.dx, ga.dx, ga.total, 1e-4);
+    free(ga.dx), free(gb.dx);
+    lstm_release(&a), lstm_release(&b);
+}
+
+/* With W_hh already representable in bf16, the bf16 copy changes nothing:
+ * results are bit-identical to fp32. With general weights, the difference
+ * stays within bf16 rounding. */
+static void test_lstm_bf16_recurrent_weights(void **state) {
+    lstm_case a, b;
+    lstm_alloc(&a, 8, 16, 32, 1);
+    lstm_alloc(&b, 8, 16, 32, 1);
+    const long nw = 4L * 32 * 32;
+    uint16_t *wb = calloc((size_t)nw, sizeof(uint16_t));
+    iae_f32_to_bf16(b.w_hh, wb, nw);
+    for (long i = 0; i < nw; i++) {
+        uint32_t bits = (uint32_t)wb[i] << 16;
+        memcpy(&a.w_hh[i], &bits, 4);
+        memcpy(&b.w_hh[i], &bits, 4);
+    }
+    b.opt.w_hh_bf16 = wb;
+    lstm_grads ga = lstm_run_backward(&a), gb = lstm_run_backward(&b);
+    assert_memory_equal(a.hs, b.hs, sizeof(float) * 9 * 32);
+    assert_memory_equal(ga.dx, gb.dx, sizeof(float) * ga.total);
+
+    tu_fill(b.w_hh, nw, -0.6f, 0.6f, 15); /* fp32 master weights off the bf16 grid */
+    tu_fill(a.w_hh, nw, -0.6f, 0.6f, 15);
+    iae_f32_to_bf16(b.w_hh, wb, nw);
+    lstm_loss(&a);
+    lstm_loss(&b);
+    assert_close("lstm h (bf16 vs fp32)", b.hs, a.hs, 9 * 32, 2e-2);
+    assert_true(memcmp(a.hs + 64, b.hs + 64, sizeof(float) * 7 * 32) != 0);
+    free(ga.dx), free(gb.dx), free(wb);
+    lstm_release(&a), lstm_release(&b);
+}
+
+static void test_bf16_rounding(void **state) {
+    const float x[5] = {1.0f, 1.00390625f, 1.005859375f, -3.14159265f, 0.0f};
+    uint16_t y[5];
+    iae_f32_to_bf16(x, y, 5);
+    assert_int_equal(y[0], 0x3F80);
+    assert_int_equal(y[1], 0x3F80); /* exactly halfway: ties to even */
+    assert_int_equal(y[2], 0x3F81); /* above halfway: rounds up */
+    assert_int_equal(y[3], 0xC049); /* -3.140625 */
+    assert_int_equal(y[4], 0x0000);
+}
 
 /* ---------------- initialisation ---------------- */
 
@@ -503,6 +596,10 @@ int main(void) {
         cmocka_unit_test(test_linear),
         cmocka_unit_test(test_lstm_zero_state),
         cmocka_unit_test(test_lstm_given_state),
+        cmocka_unit_test(test_lstm_vector_kernels),
+        cmocka_unit_test(test_lstm_gemv_matches_fused),
+        cmocka_unit_test(test_lstm_bf16_recurrent_weights),
+        cmocka_unit_test(test_bf16_rounding),
         cmocka_unit_test(test_orthogonal_tall),
         cmocka_unit_test(test_orthogonal_wide),
         cmocka_unit_test(test_xavier_bound),

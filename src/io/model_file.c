@@ -385,6 +385,7 @@ static iae_status parse_records(iae_ctx *ctx, const char *path, const unsigned c
             st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s' lacks the tensor '%s'", path, missing);
             goto fail;
         }
+    iae_net_params_changed(d->net);
     *out = d;
     return IAE_OK;
 

@@ -116,15 +116,27 @@ void iae_linear_backward(int n, int in, int out, const float *x, const float *w,
  *   gates (T, 4Hd)  activated i, f, g, o of every step
  *   hs (T+1, Hd)    row 0 = h0, row t+1 = h_t; rows 1..T are the output
  *   cs (T+1, Hd)    row 0 = c0, row t+1 = c_t */
+typedef enum {
+    IAE_LSTM_FUSED = 0, /* own recurrent kernels, one barrier per step (default) */
+    IAE_LSTM_GEMV = 1,  /* one OpenBLAS sgemv per step: the straightforward path */
+} iae_lstm_impl;
+
+typedef struct {
+    iae_lstm_impl impl;
+    const uint16_t *w_hh_bf16; /* (4Hd, Hd) bf16 copy of w_hh for the fused
+                                  recurrent products, or NULL for fp32 */
+} iae_lstm_options;
+
+/* opt may be NULL: fused kernels on fp32 weights. */
 void iae_lstm_forward(int t_len, int in, int hid, const float *x, const float *w_ih,
                       const float *w_hh, const float *b_ih, const float *b_hh, const float *h0,
-                      const float *c0, float *gates, float *hs, float *cs);
+                      const float *c0, const iae_lstm_options *opt, float *gates, float *hs, float *cs);
 long iae_lstm_scratch_floats(int t_len, int hid);
 /* dh (T, Hd) is the gradient of the loss w.r.t. the outputs h_1..h_T.
  * dx (T, I) may be NULL. Backpropagates through all T steps. */
 void iae_lstm_backward(int t_len, int in, int hid, const float *x, const float *w_ih,
-                       const float *w_hh, const float *gates, const float *hs, const float *cs,
-                       const float *dh, float *dx, float *dw_ih, float *dw_hh, float *db_ih,
+                       const float *w_hh, const iae_lstm_options *opt, const float *gates, const float *hs,
+                       const float *cs, const float *dh, float *dx, float *dw_ih, float *dw_hh, float *db_ih,
                        float *db_hh, float *scratch);
 
 /* ---- init.c: parameter initialisation ---- */

@@ -16,13 +16,63 @@
 #include <string.h>
 
 #include "layers/layers.h"
+#include "layers/lstm_recurrent.h"
 
 static inline float sigmoidf(float v) { return 1.0f / (1.0f + expf(-v)); }
 
+/* Split n units into team-size chunks that are multiples of 16 (whole
+ * AVX-512 vectors); thread tid gets [*lo, *hi). */
+static void split_units(int n, int threads, int tid, int *lo, int *hi) {
+    int blocks = (n + 15) / 16;
+    int per = blocks / threads, extra = blocks % threads;
+    int b0 = tid * per + (tid < extra ? tid : extra);
+    int b1 = b0 + per + (tid < extra ? 1 : 0);
+    *lo = b0 * 16 < n ? b0 * 16 : n;
+    *hi = b1 * 16 < n ? b1 * 16 : n;
+}
+
+/* Gate activations and state update of units [j0, j1) at one step:
+ * gt holds the pre-activations a_t on entry and the activated gates on exit. */
+static void cell_update(int hid, int j0, int j1, float *gt, const float *c_prev, float *c_t, float *h_t) {
+    for (int j = j0; j < j1; j++) {
+        float i_g = sigmoidf(gt[j]);
+        float f_g = sigmoidf(gt[hid + j]);
+        float g_g = tanhf(gt[2 * hid + j]);
+        float o_g = sigmoidf(gt[3 * hid + j]);
+        gt[j] = i_g;
+        gt[hid + j] = f_g;
+        gt[2 * hid + j] = g_g;
+        gt[3 * hid + j] = o_g;
+        float c = f_g * c_prev[j] + i_g * g_g;
+        c_t[j] = c;
+        h_t[j] = o_g * tanhf(c);
+    }
+}
+
+/* Gate gradients da_t of units [j0, j1) from dL/dh_t (dh_t + dh_next) and
+ * dL/dc_t carried in dc_next, which is updated to dL/dc_{t-1}. */
+static void cell_backward(int hid, int j0, int j1, const float *gt, const float *c_prev, const float *c_t,
+                          const float *dh_t, const float *dh_next, float *dc_next, float *da) {
+    for (int j = j0; j < j1; j++) {
+        float i_g = gt[j], f_g = gt[hid + j], g_g = gt[2 * hid + j], o_g = gt[3 * hid + j];
+        float tc = tanhf(c_t[j]);
+        /* h_t = o tanh(c_t), c_t = f c_{t-1} + i g */
+        float dh_j = dh_t[j] + dh_next[j];
+        float dc = dc_next[j] + dh_j * o_g * (1.0f - tc * tc);
+        da[j] = dc * g_g * i_g * (1.0f - i_g);
+        da[hid + j] = dc * c_prev[j] * f_g * (1.0f - f_g);
+        da[2 * hid + j] = dc * i_g * (1.0f - g_g * g_g);
+        da[3 * hid + j] = dh_j * tc * o_g * (1.0f - o_g);
+        dc_next[j] = dc * f_g;
+    }
+}
+
 void iae_lstm_forward(int t_len, int in, int hid, const float *x, const float *w_ih,
                       const float *w_hh, const float *b_ih, const float *b_hh, const float *h0,
-                      const float *c0, float *gates, float *hs, float *cs) {
+                      const float *c0, const iae_lstm_options *opt, float *gates, float *hs, float *cs) {
     const int g4 = 4 * hid;
+    const iae_lstm_impl impl = opt ? opt->impl : IAE_LSTM_FUSED;
+    const uint16_t *wb = opt ? opt->w_hh_bf16 : NULL;
 
     /* 1. gates = x W_ih^T + b_ih + b_hh for every step at once. */
     for (int t = 0; t < t_len; t++) {
@@ -42,31 +92,36 @@ void iae_lstm_forward(int t_len, int in, int hid, const float *x, const float *w
     else
         memset(cs, 0, sizeof(float) * hid);
 
-    /* 3. Recurrence. */
-    for (int t = 0; t < t_len; t++) {
-        float *gt = gates + (long)t * g4;
-        const float *h_prev = hs + (long)t * hid;
-        const float *c_prev = cs + (long)t * hid;
-        float *h_t = hs + (long)(t + 1) * hid;
-        float *c_t = cs + (long)(t + 1) * hid;
+    /* 3. Recurrence. W_hh h_{t-1} is skipped while h_{t-1} is the zero state. */
+    if (impl == IAE_LSTM_GEMV) {
+        for (int t = 0; t < t_len; t++) {
+            float *gt = gates + (long)t * g4;
+            if (t > 0 || h0 != NULL)
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, g4, hid, 1.0f, w_hh, hid, hs + (long)t * hid, 1, 1.0f,
+                            gt, 1);
+            cell_update(hid, 0, hid, gt, cs + (long)t * hid, cs + (long)(t + 1) * hid, hs + (long)(t + 1) * hid);
+        }
+        return;
+    }
 
-        /* W_hh h_{t-1}; skipped when h_{t-1} is the zero initial state. */
-        if (t > 0 || h0 != NULL)
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, g4, hid, 1.0f, w_hh, hid, h_prev, 1, 1.0f, gt, 1);
-
-#pragma omp parallel for schedule(static)
-        for (int j = 0; j < hid; j++) {
-            float i_g = sigmoidf(gt[j]);
-            float f_g = sigmoidf(gt[hid + j]);
-            float g_g = tanhf(gt[2 * hid + j]);
-            float o_g = sigmoidf(gt[3 * hid + j]);
-            gt[j] = i_g;
-            gt[hid + j] = f_g;
-            gt[2 * hid + j] = g_g;
-            gt[3 * hid + j] = o_g;
-            float c = f_g * c_prev[j] + i_g * g_g;
-            c_t[j] = c;
-            h_t[j] = o_g * tanhf(c);
+    /* Fused: each thread owns a range of hidden units, computes the four gate
+     * rows of those units and updates their state, so one barrier per step
+     * suffices. Odd steps walk the rows backwards (see lstm_recurrent.c). */
+#pragma omp parallel
+    {
+        int j0, j1;
+        split_units(hid, iae_team_size(), iae_thread_id(), &j0, &j1);
+        for (int t = 0; t < t_len; t++) {
+            float *gt = gates + (long)t * g4;
+            const float *h_prev = hs + (long)t * hid;
+            const int reverse = t & 1;
+            if ((t > 0 || h0 != NULL) && j1 > j0)
+                for (int k = 0; k < 4; k++) {
+                    const int q = reverse ? 3 - k : k;
+                    iae_rows_dot(w_hh, wb, hid, q * hid + j0, j1 - j0, h_prev, hid, gt + q * hid + j0, reverse);
+                }
+            cell_update(hid, j0, j1, gt, cs + (long)t * hid, cs + (long)(t + 1) * hid, hs + (long)(t + 1) * hid);
+#pragma omp barrier
         }
     }
 }
@@ -74,40 +129,41 @@ void iae_lstm_forward(int t_len, int in, int hid, const float *x, const float *w
 long iae_lstm_scratch_floats(int t_len, int hid) { return (long)t_len * 4 * hid + 2L * hid; }
 
 void iae_lstm_backward(int t_len, int in, int hid, const float *x, const float *w_ih,
-                       const float *w_hh, const float *gates, const float *hs, const float *cs,
-                       const float *dh, float *dx, float *dw_ih, float *dw_hh, float *db_ih,
+                       const float *w_hh, const iae_lstm_options *opt, const float *gates, const float *hs,
+                       const float *cs, const float *dh, float *dx, float *dw_ih, float *dw_hh, float *db_ih,
                        float *db_hh, float *scratch) {
     const int g4 = 4 * hid;
-    float *dgates = scratch;                   /* (T, 4Hd) gradient w.r.t. a_t */
+    const iae_lstm_impl impl = opt ? opt->impl : IAE_LSTM_FUSED;
+    const uint16_t *wb = opt ? opt->w_hh_bf16 : NULL;
+    float *dgates = scratch;                    /* (T, 4Hd) gradient w.r.t. a_t */
     float *dh_next = dgates + (long)t_len * g4; /* (Hd) W_hh^T da_{t+1} */
-    float *dc_next = dh_next + hid;            /* (Hd) dL/dc_t carried back */
+    float *dc_next = dh_next + hid;             /* (Hd) dL/dc_t carried back */
     memset(dh_next, 0, sizeof(float) * 2 * hid);
 
     /* 1. Gate gradients, step by step in reverse. */
-    for (int t = t_len - 1; t >= 0; t--) {
-        const float *gt = gates + (long)t * g4;
-        const float *c_prev = cs + (long)t * hid;
-        const float *c_t = cs + (long)(t + 1) * hid;
-        const float *dh_t = dh + (long)t * hid;
-        float *da = dgates + (long)t * g4;
-
-#pragma omp parallel for schedule(static)
-        for (int j = 0; j < hid; j++) {
-            float i_g = gt[j], f_g = gt[hid + j], g_g = gt[2 * hid + j], o_g = gt[3 * hid + j];
-            float tc = tanhf(c_t[j]);
-            /* h_t = o tanh(c_t), c_t = f c_{t-1} + i g */
-            float dh_j = dh_t[j] + dh_next[j];
-            float dc = dc_next[j] + dh_j * o_g * (1.0f - tc * tc);
-            da[j] = dc * g_g * i_g * (1.0f - i_g);
-            da[hid + j] = dc * c_prev[j] * f_g * (1.0f - f_g);
-            da[2 * hid + j] = dc * i_g * (1.0f - g_g * g_g);
-            da[3 * hid + j] = dh_j * tc * o_g * (1.0f - o_g);
-            dc_next[j] = dc * f_g;
+    if (impl == IAE_LSTM_GEMV) {
+        for (int t = t_len - 1; t >= 0; t--) {
+            float *da = dgates + (long)t * g4;
+            cell_backward(hid, 0, hid, gates + (long)t * g4, cs + (long)t * hid, cs + (long)(t + 1) * hid,
+                          dh + (long)t * hid, dh_next, dc_next, da);
+            if (t > 0) cblas_sgemv(CblasRowMajor, CblasTrans, g4, hid, 1.0f, w_hh, hid, da, 1, 0.0f, dh_next, 1);
         }
-
-        /* dh_{t-1} from the recurrence: W_hh^T da_t. */
-        if (t > 0)
-            cblas_sgemv(CblasRowMajor, CblasTrans, g4, hid, 1.0f, w_hh, hid, da, 1, 0.0f, dh_next, 1);
+    } else {
+        /* Each thread owns a range of units for the cell step and the same
+         * range of columns of W_hh^T da, so the only barrier is the one that
+         * publishes da_t to every thread. */
+#pragma omp parallel
+        {
+            int j0, j1;
+            split_units(hid, iae_team_size(), iae_thread_id(), &j0, &j1);
+            for (int t = t_len - 1; t >= 0; t--) {
+                float *da = dgates + (long)t * g4;
+                cell_backward(hid, j0, j1, gates + (long)t * g4, cs + (long)t * hid, cs + (long)(t + 1) * hid,
+                              dh + (long)t * hid, dh_next, dc_next, da);
+#pragma omp barrier
+                if (t > 0 && j1 > j0) iae_cols_axpy(w_hh, wb, hid, g4, da, j0, j1 - j0, dh_next + j0, !(t & 1));
+            }
+        }
     }
 
     /* 2. Parameter and input gradients over the whole sequence. */

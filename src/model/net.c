@@ -4,6 +4,8 @@
  */
 #include "model/net.h"
 
+#include "layers/lstm_recurrent.h"
+
 #include <stdio.h>
 #include <math.h>
 #include <string.h>
@@ -302,6 +304,7 @@ void iae_net_free(iae_net *net) {
     iae_free(net->scratch);
     iae_free(net->dbuf[0]);
     iae_free(net->dbuf[1]);
+    iae_free(net->w_hh_bf16);
     iae_free(net);
 }
 
@@ -348,6 +351,7 @@ iae_status iae_net_init_params(iae_ctx *ctx, iae_net *net, iae_rng *rng) {
             break;
         }
     }
+    iae_net_params_changed(net);
     return IAE_OK;
 }
 
@@ -362,6 +366,7 @@ void iae_net_forward(iae_net *net, int n, const float *x, int train) {
     for (int i = 0; i < net->n_ops; i++) {
         iae_op *op = &net->ops[i];
         const long in_count = (long)n * op_in_size(op);
+        const double t0 = net->profile ? iae_now_s() : 0.0;
         switch (op->kind) {
         case IAE_OP_CONV2D:
             iae_conv2d_forward(&op->conv, n, in, param_ptr(net, op->param[0]), op->out, net->scratch);
@@ -401,11 +406,12 @@ void iae_net_forward(iae_net *net, int n, const float *x, int train) {
             float *cs = gates + (long)net->max_batch * 4 * hid;
             iae_lstm_forward(n, op->in_c, hid, in, param_ptr(net, op->param[0]),
                              param_ptr(net, op->param[1]), param_ptr(net, op->param[2]),
-                             param_ptr(net, op->param[3]), net->lstm_h0, net->lstm_c0, gates,
-                             op->out - hid, cs);
+                             param_ptr(net, op->param[3]), net->lstm_h0, net->lstm_c0, &net->lstm_opt,
+                             gates, op->out - hid, cs);
             break;
         }
         }
+        if (net->profile) net->op_forward_s[i] += iae_now_s() - t0;
         in = op->out;
     }
 }
@@ -466,7 +472,7 @@ static void op_backward(iae_net *net, iae_op *op, int n, const float *in, const 
         const float *gates = op->aux;
         const float *cs = gates + (long)net->max_batch * 4 * hid;
         iae_lstm_backward(n, op->in_c, hid, in, param_ptr(net, op->param[0]), param_ptr(net, op->param[1]),
-                          gates, op->out - hid, cs, dy, dx, grad_ptr(net, op->param[0]),
+                          &net->lstm_opt, gates, op->out - hid, cs, dy, dx, grad_ptr(net, op->param[0]),
                           grad_ptr(net, op->param[1]), grad_ptr(net, op->param[2]),
                           grad_ptr(net, op->param[3]), net->scratch);
         break;
@@ -503,9 +509,35 @@ void iae_net_backward(iae_net *net, int n, const float *x, const float *dz, cons
             dx = net->dbuf[next];
             next ^= 1;
         }
+        const double t0 = net->profile ? iae_now_s() : 0.0;
         op_backward(net, op, n, in, d, dx);
+        if (net->profile) net->op_backward_s[i] += iae_now_s() - t0;
         d = dx;
     }
+}
+
+iae_status iae_net_set_lstm_kernel(iae_ctx *ctx, iae_net *net, iae_lstm_impl impl, int bf16) {
+    int w = iae_net_find_param(net, "lstm.weight_hh_l0");
+    net->lstm_opt.impl = impl;
+    if (w < 0 || !bf16 || impl != IAE_LSTM_FUSED) {
+        iae_free(net->w_hh_bf16);
+        net->w_hh_bf16 = NULL;
+        net->lstm_opt.w_hh_bf16 = NULL;
+        return IAE_OK;
+    }
+    if (net->w_hh_bf16 == NULL) {
+        net->w_hh_bf16 = iae_alloc(ctx, sizeof(uint16_t) * net->params[w].count, "bf16 recurrent weights");
+        if (net->w_hh_bf16 == NULL) return IAE_ERR_NOMEM;
+    }
+    net->lstm_opt.w_hh_bf16 = net->w_hh_bf16;
+    iae_net_params_changed(net);
+    return IAE_OK;
+}
+
+void iae_net_params_changed(iae_net *net) {
+    if (net->w_hh_bf16 == NULL) return;
+    int w = iae_net_find_param(net, "lstm.weight_hh_l0");
+    iae_f32_to_bf16(net->param + net->params[w].offset, net->w_hh_bf16, net->params[w].count);
 }
 
 int iae_net_find_param(const iae_net *net, const char *name) {
@@ -543,5 +575,6 @@ int iae_net_copy_matching(iae_net *dst, const iae_net *src) {
                sizeof(float) * src->buffers[i].count);
         copied++;
     }
+    iae_net_params_changed(dst);
     return copied;
 }

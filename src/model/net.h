@@ -105,7 +105,13 @@ typedef struct {
     long dbuf_floats;
 
     const float *lstm_h0, *lstm_c0; /* initial LSTM state, NULL = zeros */
+    iae_lstm_options lstm_opt;      /* recurrent kernel; its bf16 copy lives in w_hh_bf16 */
+    uint16_t *w_hh_bf16;            /* (4Hd, Hd) bf16 copy of lstm.weight_hh_l0, or NULL */
     int train_mode;                 /* BatchNorm mode of the last forward pass */
+
+    int profile;                        /* 1: accumulate the time of every op below */
+    double op_forward_s[IAE_MAX_OPS];   /* seconds spent in each op's forward pass */
+    double op_backward_s[IAE_MAX_OPS];  /* seconds spent in each op's backward pass */
 } iae_net;
 
 /* Build the network for batches of up to max_batch samples and allocate all of
@@ -136,6 +142,15 @@ int iae_net_z_size(const iae_net *net);       /* rep_dim */
 void iae_net_backward(iae_net *net, int n, const float *x, const float *dz, const float *dout);
 
 void iae_net_zero_grad(iae_net *net);
+
+/* Select the LSTM's recurrent kernel: impl, and bf16 = 1 to run the fused
+ * kernel's recurrent products on a bf16 copy of W_hh (fp32 master weights,
+ * fp32 accumulation). No effect on networks without an LSTM. */
+iae_status iae_net_set_lstm_kernel(iae_ctx *ctx, iae_net *net, iae_lstm_impl impl, int bf16);
+
+/* Refresh derived copies of the parameters (the bf16 W_hh); call after every
+ * change to net->param, such as an optimiser step or loading a file. */
+void iae_net_params_changed(iae_net *net);
 
 /* Index of the named parameter or buffer, -1 when absent. */
 int iae_net_find_param(const iae_net *net, const char *name);

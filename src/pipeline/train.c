@@ -106,6 +106,7 @@ static iae_status pretrain(run_state *rs, iae_net *ae) {
             }
             iae_net_backward(ae, bs, rs->xb, NULL, rs->dout);
             iae_adam_step(&opt.adam, ae->n_param_floats, ae->param, ae->grad, opt.m, opt.v, opt.vmax);
+            iae_net_params_changed(ae);
             sum += mse;
             iae_progress_step(rs->progress, epoch, step, &mse);
         }
@@ -198,6 +199,7 @@ static iae_status train_joint(run_state *rs, iae_detector *d) {
 
             iae_net_backward(net, bs, rs->xb, rs->dz, decoder ? rs->dout : NULL);
             iae_adam_step(&opt.adam, net->n_param_floats, net->param, net->grad, opt.m, opt.v, opt.vmax);
+            iae_net_params_changed(net);
 
             double values[4] = {loss, svdd, mse, kl};
             for (int i = 0; i < 4; i++) sums[i] += values[i];
