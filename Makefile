@@ -1,7 +1,8 @@
 # Thin wrapper over CMake. Targets:
 #   make            build build/iae and the library (packages must be present)
 #   make run        install missing packages, build, run the main job
-#   make test       install missing packages, build, run the whole suite (ctest)
+#   make test       install missing packages (with the data set), build, run the whole
+#                   suite (ctest)
 #   make bench      time the networks on this machine (iae bench)
 #   make clean      remove the build folder
 
@@ -30,7 +31,7 @@ deps-run:
 run: deps-run build
 	./$(BUILD)/iae $(RUN_ARGS)
 
-test: deps build
+test: deps-run build
 	cd $(BUILD) && ctest --output-on-failure -j 1
 
 bench: deps-run build
