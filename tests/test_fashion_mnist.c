@@ -8,6 +8,7 @@
  */
 #include "testutil.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,11 @@ static void check_near(double actual, double expected, double tol, const char *w
 static void expect_in_message(const iae_ctx *ctx, const char *needle) {
     if (strstr(ctx->error, needle) == NULL)
         fail_msg("error message \"%s\" does not contain \"%s\"", ctx->error, needle);
+}
+
+static void expect_not_in_message(const iae_ctx *ctx, const char *needle) {
+    if (strstr(ctx->error, needle) != NULL)
+        fail_msg("error message \"%s\" contains \"%s\"", ctx->error, needle);
 }
 
 /* Pixels and labels of the fake data set, shared by every test. */
@@ -259,19 +265,24 @@ static void fmnist_stored_range(void **state) {
     iae_dataset_free(&test);
 }
 
+/* Load with opt into ctx and expect status, with both sets left empty. */
+static void load_expecting(iae_ctx *ctx, const iae_fmnist_options *opt, iae_status status) {
+    iae_dataset train;
+    iae_dataset test;
+    memset(&train, 0xAB, sizeof(train));
+    memset(&test, 0xAB, sizeof(test));
+    iae_status st = iae_fmnist_load(ctx, opt, &train, &test, NULL, NULL);
+    if (st != status) fail_msg("status %d, expected %d (%s)", st, status, ctx->error);
+    expect_empty(&train);
+    expect_empty(&test);
+}
+
 /* Load with opt and expect status plus each needle (NULL terminated) in the
  * message, with both sets left empty. */
 static void expect_load_error(const iae_fmnist_options *opt, iae_status status, ...) {
     iae_ctx ctx;
     iae_ctx_init(&ctx, 2);
-    iae_dataset train;
-    iae_dataset test;
-    memset(&train, 0xAB, sizeof(train));
-    memset(&test, 0xAB, sizeof(test));
-    iae_status st = iae_fmnist_load(&ctx, opt, &train, &test, NULL, NULL);
-    if (st != status) fail_msg("status %d, expected %d (%s)", st, status, ctx.error);
-    expect_empty(&train);
-    expect_empty(&test);
+    load_expecting(&ctx, opt, status);
 
     va_list ap;
     va_start(ap, status);
@@ -280,12 +291,98 @@ static void expect_load_error(const iae_fmnist_options *opt, iae_status status, 
     va_end(ap);
 }
 
+/* A missing folder given by the user points at --data. Only the default
+ * folder suggests installing the Debian package. */
 static void fmnist_missing_folder(void **state) {
     const char *root = tu_tmpdir("fmnist_no_folder");
     const char *dir = tu_path(root, "absent");
+    iae_ctx ctx;
+    iae_ctx_init(&ctx, 2);
+
     iae_fmnist_options opt = {.dir = dir, .normal_class = 0};
-    expect_load_error(&opt, IAE_ERR_IO, dir, "not found", "apt-get install dataset-fashion-mnist",
-                      "--data DIR", NULL);
+    load_expecting(&ctx, &opt, IAE_ERR_IO);
+    expect_in_message(&ctx, dir);
+    expect_in_message(&ctx, "not found; check the --data path");
+    expect_not_in_message(&ctx, "apt-get");
+
+    opt.dir_is_default = 1;
+    load_expecting(&ctx, &opt, IAE_ERR_IO);
+    expect_in_message(&ctx, dir);
+    expect_in_message(&ctx, "not found");
+    expect_in_message(&ctx, "apt-get install dataset-fashion-mnist");
+    expect_in_message(&ctx, "--data DIR");
+}
+
+/* A path through a regular file fails stat with ENOTDIR: the folder cannot
+ * be read, but it is not reported as missing. */
+static void fmnist_folder_path_through_file(void **state) {
+    const char *root = tu_tmpdir("fmnist_enotdir");
+    char dir[1024];
+    tu_write_file(tu_path(root, "plain-file"), "x", 1);
+    snprintf(dir, sizeof(dir), "%s/plain-file/fashion-mnist", root);
+    iae_ctx ctx;
+    iae_ctx_init(&ctx, 2);
+
+    iae_fmnist_options opt = {.dir = dir, .normal_class = 0, .dir_is_default = 1};
+    load_expecting(&ctx, &opt, IAE_ERR_IO);
+    expect_in_message(&ctx, "cannot read data directory");
+    expect_in_message(&ctx, dir);
+    expect_in_message(&ctx, strerror(ENOTDIR));
+    expect_not_in_message(&ctx, "not found");
+    expect_not_in_message(&ctx, "apt-get");
+}
+
+/* train-images-idx3-ubyte.gz is a symbolic link to itself, so stat fails
+ * with ELOOP. The loader must report it and must not fall back to the plain
+ * all-255 decoy next to it. */
+static void fmnist_unreadable_gz_no_fallback(void **state) {
+    const char *dir = make_dataset("fmnist_symlink_loop", NULL);
+    char link_path[1024];
+    snprintf(link_path, sizeof(link_path), "%s/train-images-idx3-ubyte.gz", dir);
+    if (unlink(link_path) != 0) fail_msg("cannot remove %s", link_path);
+    if (symlink("train-images-idx3-ubyte.gz", link_path) != 0)
+        fail_msg("cannot create symbolic link %s", link_path);
+    iae_ctx ctx;
+    iae_ctx_init(&ctx, 2);
+
+    iae_fmnist_options opt = {.dir = dir, .normal_class = 0};
+    load_expecting(&ctx, &opt, IAE_ERR_IO);
+    expect_in_message(&ctx, "cannot read");
+    expect_in_message(&ctx, link_path);
+    expect_in_message(&ctx, strerror(ELOOP));
+    expect_not_in_message(&ctx, "not found");
+}
+
+/* A data folder and a data file with mode 000 give "Permission denied".
+ * root bypasses permission checks, so the test is skipped when run as root.
+ * fmnist_unreadable_gz_no_fallback covers the same errno path with ELOOP. */
+static void fmnist_permission_denied(void **state) {
+    if (geteuid() == 0) skip();
+    const char *dir = make_dataset("fmnist_permission", NULL);
+    iae_ctx ctx;
+    iae_ctx_init(&ctx, 2);
+    iae_fmnist_options opt = {.dir = dir, .normal_class = 0};
+
+    /* Restore each mode before checking, so a failure leaves a folder that
+     * the next run can delete. */
+    if (chmod(dir, 0) != 0) fail_msg("cannot chmod %s", dir);
+    iae_status st = iae_fmnist_load(&ctx, &opt, NULL, NULL, NULL, NULL);
+    chmod(dir, 0755);
+    assert_int_equal(st, IAE_ERR_IO);
+    expect_in_message(&ctx, "cannot read");
+    expect_in_message(&ctx, strerror(EACCES));
+    expect_not_in_message(&ctx, "not found");
+
+    char file[1024];
+    snprintf(file, sizeof(file), "%s/train-labels-idx1-ubyte", dir);
+    if (chmod(file, 0) != 0) fail_msg("cannot chmod %s", file);
+    st = iae_fmnist_load(&ctx, &opt, NULL, NULL, NULL, NULL);
+    chmod(file, 0644);
+    assert_int_equal(st, IAE_ERR_IO);
+    expect_in_message(&ctx, "cannot read");
+    expect_in_message(&ctx, file);
+    expect_in_message(&ctx, strerror(EACCES));
+    expect_not_in_message(&ctx, "not found");
 }
 
 static void fmnist_missing_file(void **state) {
@@ -388,6 +485,9 @@ int main(void) {
         cmocka_unit_test(fmnist_reference_normalization),
         cmocka_unit_test(fmnist_stored_range),
         cmocka_unit_test(fmnist_missing_folder),
+        cmocka_unit_test(fmnist_folder_path_through_file),
+        cmocka_unit_test(fmnist_unreadable_gz_no_fallback),
+        cmocka_unit_test(fmnist_permission_denied),
         cmocka_unit_test(fmnist_missing_file),
         cmocka_unit_test(fmnist_label_count_mismatch),
         cmocka_unit_test(fmnist_label_value_12),

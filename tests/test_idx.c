@@ -5,9 +5,11 @@
  */
 #include "testutil.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -203,9 +205,9 @@ static void idx_truncated_at_offsets(void **state) {
         {2, "expected 4 bytes of header, found 2"},
         {4, "expected 12 bytes of dimensions, found 0"},
         {9, "expected 12 bytes of dimensions, found 5"},
-        {16, "expected 24 bytes of payload, found 0"},
-        {30, "expected 24 bytes of payload, found 14"},
-        {39, "expected 24 bytes of payload, found 23"},
+        {16, "the header declares 24 bytes of payload, the file has 0"},
+        {30, "the header declares 24 bytes of payload, the file has 14"},
+        {39, "the header declares 24 bytes of payload, the file has 23"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char name[64];
@@ -237,7 +239,7 @@ static void idx_truncated_gzip_stream(void **state) {
 
     const char *mid = tu_path(dir, "mid.gz");
     tu_write_file(mid, gz, gz_len / 2);
-    expect_read_error(mid, IAE_ERR_FORMAT, "truncated", "expected 4000 bytes of payload",
+    expect_read_error(mid, IAE_ERR_FORMAT, "truncated", "declares 4000 bytes of payload",
                       "gzip stream ends early", NULL);
 
     /* The last 8 bytes are the CRC-32 and length; keep half of them. */
@@ -389,6 +391,117 @@ static void idx_corrupt_gzip(void **state) {
     }
 }
 
+static void ignore_signal(int signum) { (void)signum; }
+
+/* A FIFO that no writer ever opens. A blocking open() would wait forever, so
+ * an alarm without SA_RESTART interrupts it after 5 s, and a regression fails
+ * the checks below with EINTR instead of hanging the test. */
+static void idx_fifo_rejected_promptly(void **state) {
+    const char *dir = tu_tmpdir("idx_fifo");
+    const char *path = tu_path(dir, "labels.idx");
+    if (mkfifo(path, 0600) != 0) fail_msg("mkfifo %s failed", path);
+
+    struct sigaction on_alarm = {0};
+    struct sigaction saved;
+    on_alarm.sa_handler = ignore_signal;
+    sigemptyset(&on_alarm.sa_mask);
+    assert_int_equal(sigaction(SIGALRM, &on_alarm, &saved), 0);
+    alarm(5);
+
+    iae_ctx ctx;
+    iae_ctx_init(&ctx, 1);
+    iae_idx idx;
+    memset(&idx, 0xAB, sizeof(idx));
+    double start = iae_now_s();
+    iae_status st = iae_idx_read(&ctx, path, &idx);
+    double seconds = iae_now_s() - start;
+
+    alarm(0);
+    sigaction(SIGALRM, &saved, NULL);
+
+    if (st != IAE_ERR_IO) fail_msg("status %d, expected IAE_ERR_IO (%s)", st, ctx.error);
+    assert_null(idx.data);
+    assert_int_equal(idx.ndim, 0);
+    expect_in_message(&ctx, path);
+    expect_in_message(&ctx, "is not a regular file (a FIFO)");
+    expect_in_message(&ctx, "expected an IDX file");
+    if (seconds > 1.0) fail_msg("reading the FIFO took %.2f s; expected an immediate error", seconds);
+}
+
+/* Peak resident set size of this process so far, in KiB on Linux. */
+static long peak_rss_kib(void) {
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) != 0) fail_msg("getrusage failed");
+    return usage.ru_maxrss;
+}
+
+/* A 316-byte label file whose header declares 2^31 - 1 labels, plain and
+ * gzip-compressed. iae_alloc zero-fills, so allocating the declared 2 GiB
+ * would raise the peak RSS by about 2 GiB. The check allows 256 MiB because
+ * the gzip reader's first buffer is 16 MiB. No earlier test peaks near 2 GiB,
+ * so the giant allocation cannot hide under an earlier peak. */
+static void idx_lying_header_small_file(void **state) {
+    const char *dir = tu_tmpdir("idx_lying_header");
+    static uint8_t buf[316];
+    uint8_t labels[308];
+    fill_bytes(labels, sizeof(labels), 13);
+    const uint32_t dims[1] = {2147483647u};
+    size_t len = build_idx(buf, 0x08, 1, dims, labels, sizeof(labels));
+    assert_int_equal(len, 316);
+
+    const char *plain = tu_path(dir, "labels-idx1-ubyte");
+    tu_write_file(plain, buf, len);
+    const char *gz = tu_path(dir, "labels-idx1-ubyte.gz");
+    write_gz(gz, buf, len);
+
+    long before_kib = peak_rss_kib();
+    expect_read_error(plain, IAE_ERR_FORMAT, "truncated",
+                      "the header declares 2147483647 bytes of payload, the file has 308;", NULL);
+    expect_read_error(gz, IAE_ERR_FORMAT, "truncated",
+                      "the header declares 2147483647 bytes of payload, the file has 308 after "
+                      "decompression",
+                      NULL);
+    long grown_kib = peak_rss_kib() - before_kib;
+    if (grown_kib > 256 * 1024)
+        fail_msg("peak RSS grew by %ld KiB while reading two 316-byte files", grown_kib);
+}
+
+/* 2 x 16 MiB + 5 bytes of gzip payload: the reader's buffer must grow from
+ * 16 MiB to 32 MiB and then to the declared size, keeping every byte in
+ * place. Cut at exactly 16 MiB, the stream ends right after a full buffer. */
+static void idx_gzip_payload_over_first_buffer(void **state) {
+    const char *dir = tu_tmpdir("idx_gzip_growth");
+    const size_t payload_bytes = ((size_t)32 << 20) + 5;
+    uint8_t *file = malloc(8 + payload_bytes);
+    assert_non_null(file);
+    const uint32_t dims[1] = {(uint32_t)payload_bytes};
+    size_t len = build_idx(file, 0x08, 1, dims, NULL, 0);
+    assert_int_equal(len, 8);
+    fill_bytes(file + 8, payload_bytes, 17);
+
+    const char *whole = tu_path(dir, "whole.gz");
+    write_gz(whole, file, 8 + payload_bytes);
+    iae_ctx ctx;
+    iae_ctx_init(&ctx, 1);
+    iae_idx idx;
+    iae_status st = iae_idx_read(&ctx, whole, &idx);
+    if (st != IAE_OK) fail_msg("%s", ctx.error);
+    assert_int_equal(idx.count, payload_bytes);
+    assert_int_equal(idx.dims[0], (int)payload_bytes);
+    for (size_t i = 0; i < payload_bytes; i++)
+        if (idx.data[i] != file[8 + i])
+            fail_msg("payload byte %zu is %u, expected %u", i, idx.data[i], file[8 + i]);
+    iae_idx_free(&idx);
+
+    const char *cut = tu_path(dir, "cut-16MiB.gz");
+    write_gz(cut, file, 8 + ((size_t)16 << 20));
+    expect_read_error(cut, IAE_ERR_FORMAT, "truncated",
+                      "the header declares 33554437 bytes of payload, the file has 16777216 after "
+                      "decompression",
+                      NULL);
+    free(file);
+}
+
 static void idx_directory_as_path(void **state) {
     const char *dir = tu_tmpdir("idx_directory");
     expect_read_error(dir, IAE_ERR_IO, "is a directory", NULL);
@@ -447,6 +560,9 @@ int main(void) {
         cmocka_unit_test(idx_trailing_bytes),
         cmocka_unit_test(idx_corrupt_gzip),
         cmocka_unit_test(idx_directory_as_path),
+        cmocka_unit_test(idx_fifo_rejected_promptly),
+        cmocka_unit_test(idx_lying_header_small_file),
+        cmocka_unit_test(idx_gzip_payload_over_first_buffer),
         cmocka_unit_test(idx_missing_file),
         cmocka_unit_test(idx_write_errors_and_replace),
     };

@@ -32,16 +32,25 @@ static void free_split(fmnist_split *s) {
     iae_idx_free(&s->labels);
 }
 
-/* Store in path the file dir/base.gz if it exists, else dir/base. */
+/* Store in path the file dir/base.gz if it exists, else dir/base. Only
+ * ENOENT moves on to the next name, so a .gz file that exists but cannot be
+ * reached (EACCES, ELOOP, ...) is reported instead of silently replaced by
+ * the plain file. */
 static iae_status find_file(iae_ctx *ctx, const char *dir, const char *base, char *path) {
-    struct stat info;
-    int len = snprintf(path, FMNIST_PATH_BYTES, "%s/%s.gz", dir, base);
-    if (len < 0 || len >= FMNIST_PATH_BYTES)
-        return iae_fail(ctx, IAE_ERR_ARGUMENT, "data directory path '%s' is too long", dir);
-    if (stat(path, &info) == 0) return IAE_OK;
+    static const char *const suffixes[2] = {".gz", ""};
+    for (int i = 0; i < 2; i++) {
+        int len = snprintf(path, FMNIST_PATH_BYTES, "%s/%s%s", dir, base, suffixes[i]);
+        if (len < 0 || len >= FMNIST_PATH_BYTES)
+            return iae_fail(ctx, IAE_ERR_ARGUMENT, "data directory path '%s' is too long", dir);
 
-    snprintf(path, FMNIST_PATH_BYTES, "%s/%s", dir, base);
-    if (stat(path, &info) == 0) return IAE_OK;
+        struct stat info;
+        if (stat(path, &info) == 0) return IAE_OK;
+        if (errno != ENOENT)
+            return iae_fail(ctx, IAE_ERR_IO,
+                            "cannot read '%s': %s; check the file and the permissions of data "
+                            "directory '%s'",
+                            path, strerror(errno), dir);
+    }
 
     return iae_fail(ctx, IAE_ERR_IO,
                     "file '%s' (or '%s.gz') not found in data directory '%s'; the directory "
@@ -159,14 +168,17 @@ static iae_status check_options(iae_ctx *ctx, const iae_fmnist_options *opt) {
 
     struct stat info;
     if (stat(opt->dir, &info) != 0) {
-        if (errno == ENOENT)
+        if (errno != ENOENT)
+            return iae_fail(ctx, IAE_ERR_IO, "cannot read data directory '%s': %s", opt->dir,
+                            strerror(errno));
+        if (opt->dir_is_default)
             return iae_fail(ctx, IAE_ERR_IO,
                             "data directory '%s' not found: install the Debian package "
                             "dataset-fashion-mnist (apt-get install dataset-fashion-mnist) or "
                             "pass --data DIR",
                             opt->dir);
-        return iae_fail(ctx, IAE_ERR_IO, "cannot access data directory '%s': %s", opt->dir,
-                        strerror(errno));
+        return iae_fail(ctx, IAE_ERR_IO, "data directory '%s' not found; check the --data path",
+                        opt->dir);
     }
     if (!S_ISDIR(info.st_mode))
         return iae_fail(ctx, IAE_ERR_IO,

@@ -15,6 +15,7 @@
 
 typedef struct {
     const char *dir;             /* folder with the four IDX files, each .gz or plain */
+    int dir_is_default;          /* 1: dir is the built-in default, 0: the user gave it (--data) */
     int normal_class;            /* 0..9 */
     int reference_normalization; /* 1: (min, max) from iae_fmnist_reference_minmax[normal_class] */
     int have_minmax;             /* 1: use min and max below, e.g. stored in a model file */
@@ -33,7 +34,11 @@ typedef struct {
  * read when the range comes from them. Each of the four files may be
  * gzip-compressed (name + ".gz", preferred when both exist) or plain.
  * On failure train and test are zeroed with nothing allocated, and ctx->error
- * names the file or value at fault. */
+ * names the file or value at fault. Only a missing folder or file is reported
+ * as "not found". A missing default folder gets advice on installing the
+ * data set, and a missing user-given one a request to check the --data path.
+ * Any other error, such as EACCES, is reported as "cannot read" with the
+ * system's message. */
 iae_status iae_fmnist_load(iae_ctx *ctx, const iae_fmnist_options *opt, iae_dataset *train,
                            iae_dataset *test, float *min_out, float *max_out);
 

@@ -7,6 +7,12 @@
  * the declared payload, and then reads on to the end of the stream. That last
  * read rejects trailing bytes and makes zlib check the gzip trailer (CRC-32
  * and length), which catches corruption that inflate alone lets through.
+ *
+ * A header can declare up to IAE_IDX_MAX_BYTES of payload whatever the file's
+ * real size, so the payload buffer is sized from evidence. A plain file's
+ * size is compared with the declared size before anything is allocated. A
+ * gzip file's decompressed size is unknown until its end, so its buffer
+ * starts at IDX_FIRST_ALLOC_BYTES and doubles only while data keeps coming.
  */
 #include "data/idx.h"
 
@@ -24,6 +30,12 @@
 /* gzread and gzwrite take an unsigned length and return an int, so large
  * payloads move in chunks of this many bytes. */
 #define IDX_CHUNK_BYTES (1u << 20)
+
+/* First payload buffer for a gzip file, in bytes (16 MiB). A header that
+ * declares more than the stream contains then allocates at most the larger of
+ * this and three times the real payload (the old and the doubled buffer
+ * during a copy) before the reader reports the truncation. */
+#define IDX_FIRST_ALLOC_BYTES ((size_t)16 << 20)
 
 static const char *idx_type_name(int type) {
     switch (type) {
@@ -182,13 +194,27 @@ static iae_status read_header(iae_ctx *ctx, gzFile gz, const char *path, iae_idx
     return IAE_OK;
 }
 
-/* Open path for reading as a zlib stream; reject directories. */
-static iae_status open_for_read(iae_ctx *ctx, const char *path, gzFile *gz_out) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+/* Article and name of the file type in mode, for messages. */
+static const char *file_type_name(mode_t mode) {
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "an unknown file type";
+}
+
+/* Open path for reading as a zlib stream and store its size in *file_bytes.
+ * Rejects directories and every other file that is not a regular file. */
+static iae_status open_for_read(iae_ctx *ctx, const char *path, gzFile *gz_out,
+                                off_t *file_bytes) {
+    /* Without O_NONBLOCK, open() on a FIFO waits until a writer opens it,
+     * which may never happen. With it, open() returns at once and fstat can
+     * reject the FIFO. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT)
             return iae_fail(ctx, IAE_ERR_IO, "IDX file '%s' not found; check the path", path);
-        return iae_fail(ctx, IAE_ERR_IO, "cannot open IDX file '%s': %s", path, strerror(errno));
+        return iae_fail(ctx, IAE_ERR_IO, "cannot read IDX file '%s': %s", path, strerror(errno));
     }
 
     struct stat info;
@@ -201,6 +227,21 @@ static iae_status open_for_read(iae_ctx *ctx, const char *path, gzFile *gz_out) 
         close(fd);
         return iae_fail(ctx, IAE_ERR_IO, "'%s' is a directory; expected an IDX file", path);
     }
+    if (!S_ISREG(info.st_mode)) {
+        close(fd);
+        return iae_fail(ctx, IAE_ERR_IO, "'%s' is not a regular file (%s); expected an IDX file",
+                        path, file_type_name(info.st_mode));
+    }
+
+    /* Linux ignores O_NONBLOCK for reads from regular files. It is cleared
+     * anyway, so that no read returns EAGAIN on a system that honours it. */
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        int saved = errno;
+        close(fd);
+        return iae_fail(ctx, IAE_ERR_IO, "cannot clear O_NONBLOCK on IDX file '%s': %s", path,
+                        strerror(saved));
+    }
 
     gzFile gz = gzdopen(fd, "rb");
     if (gz == NULL) {
@@ -209,24 +250,81 @@ static iae_status open_for_read(iae_ctx *ctx, const char *path, gzFile *gz_out) 
     }
     gzbuffer(gz, 1u << 17);
     *gz_out = gz;
+    *file_bytes = info.st_size;
     return IAE_OK;
+}
+
+/* Read the payload of a plain (uncompressed) file into a new idx->data. The
+ * file size is checked first, so a header that declares more than the file
+ * contains allocates nothing. */
+static iae_status read_plain_payload(iae_ctx *ctx, gzFile gz, const char *path,
+                                     off_t file_bytes, iae_idx *idx) {
+    off_t header_bytes = 4 + 4 * (off_t)idx->ndim;
+    off_t available = file_bytes > header_bytes ? file_bytes - header_bytes : 0;
+    if ((uint64_t)available < (uint64_t)idx->count)
+        return iae_fail(ctx, IAE_ERR_FORMAT,
+                        "IDX file '%s' is truncated: the header declares %zu bytes of payload, "
+                        "the file has %lld; download the file again",
+                        path, idx->count, (long long)available);
+
+    idx->data = iae_alloc(ctx, idx->count, "IDX payload");
+    if (idx->data == NULL) return IAE_ERR_NOMEM;
+    return read_exact(ctx, gz, path, "payload", idx->data, idx->count);
+}
+
+/* Read the payload of a gzip file into a new idx->data, which the caller
+ * frees on failure. The buffer grows geometrically up to idx->count only
+ * while decompressed data keeps arriving. It is copied on growth, not
+ * realloc'd, because realloc does not keep iae_alloc's 64-byte alignment. */
+static iae_status read_gzip_payload(iae_ctx *ctx, gzFile gz, const char *path, iae_idx *idx) {
+    size_t capacity = idx->count < IDX_FIRST_ALLOC_BYTES ? idx->count : IDX_FIRST_ALLOC_BYTES;
+    idx->data = iae_alloc(ctx, capacity, "IDX payload");
+    if (idx->data == NULL) return IAE_ERR_NOMEM;
+
+    size_t filled = 0;
+    for (;;) {
+        size_t got = 0;
+        int rc = read_up_to(gz, idx->data + filled, capacity - filled, &got);
+        filled += got;
+        if (rc < 0) return fail_zlib(ctx, gz, "read", path);
+        if (filled == idx->count) return IAE_OK;
+        if (filled < capacity)
+            return iae_fail(ctx, IAE_ERR_FORMAT,
+                            "IDX file '%s' is truncated: the header declares %zu bytes of "
+                            "payload, the file has %zu after decompression%s; download the file "
+                            "again",
+                            path, idx->count, filled,
+                            rc == 1 ? " (the gzip stream ends early)" : "");
+
+        /* The buffer is full and more payload is due, so double it, up to
+         * the declared size. */
+        size_t grown = capacity > idx->count / 2 ? idx->count : 2 * capacity;
+        uint8_t *bigger = iae_alloc(ctx, grown, "IDX payload");
+        if (bigger == NULL) return IAE_ERR_NOMEM;
+        memcpy(bigger, idx->data, filled);
+        iae_free(idx->data);
+        idx->data = bigger;
+        capacity = grown;
+    }
 }
 
 iae_status iae_idx_read(iae_ctx *ctx, const char *path, iae_idx *out) {
     memset(out, 0, sizeof(*out));
 
     gzFile gz = NULL;
-    iae_status st = open_for_read(ctx, path, &gz);
+    off_t file_bytes = 0;
+    iae_status st = open_for_read(ctx, path, &gz, &file_bytes);
     if (st != IAE_OK) return st;
+
+    /* gzdirect is 1 when zlib passes the bytes through, i.e. the file does
+     * not start with the gzip magic bytes 1f 8b. */
+    int plain = gzdirect(gz);
 
     iae_idx idx = {0};
     st = read_header(ctx, gz, path, &idx);
-
-    if (st == IAE_OK) {
-        idx.data = iae_alloc(ctx, idx.count, "IDX payload");
-        if (idx.data == NULL) st = IAE_ERR_NOMEM;
-    }
-    if (st == IAE_OK) st = read_exact(ctx, gz, path, "payload", idx.data, idx.count);
+    if (st == IAE_OK)
+        st = plain ? read_plain_payload(ctx, gz, path, file_bytes, &idx)
+                   : read_gzip_payload(ctx, gz, path, &idx);
     if (st == IAE_OK) st = check_end(ctx, gz, path, idx.count);
 
     gzclose(gz);

@@ -27,10 +27,15 @@ typedef struct {
 } iae_idx;
 
 /* Read the unsigned-byte IDX file at path, gzip-compressed or plain, into out.
- * Rejects other value types, ranks outside 1..4, zero dimensions, payloads
- * over IAE_IDX_MAX_BYTES, truncated files, bytes after the payload and corrupt
- * gzip streams. On failure out is zeroed, nothing stays allocated and
- * ctx->error names the path and the problem. */
+ * Rejects paths that are not regular files (directories, FIFOs, devices,
+ * sockets) without waiting for data, other value types, ranks outside 1..4,
+ * zero dimensions, payloads over IAE_IDX_MAX_BYTES, truncated files, bytes
+ * after the payload and corrupt gzip streams. A header that declares more
+ * payload than a plain file contains is rejected before allocating. For a
+ * gzip file the buffer grows with the decompressed data, so a lying header
+ * costs at most the larger of 16 MiB and three times the real payload. On
+ * failure out is zeroed, nothing stays allocated and ctx->error names the
+ * path and the problem. */
 iae_status iae_idx_read(iae_ctx *ctx, const char *path, iae_idx *out);
 
 /* Free idx->data and zero the struct. Safe on a zeroed struct. */
