@@ -3,9 +3,16 @@
  * the fix, a non-zero exit and no crash. A small run writes metrics and a
  * model that 'iae eval' reads back to the same AUROCs.
  */
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "synthetic.h"
 #include "testutil.h"
@@ -60,11 +67,6 @@ static void test_bad_option_values(void **state) {
     expect("eval", 2, NEEDLES("--model is required"));
 }
 
-static void test_missing_data_directory(void **state) {
-    expect("train --normal-class 0 --data /nonexistent/fmnist --quiet", 1,
-           NEEDLES("/nonexistent/fmnist", "dataset-fashion-mnist", "--data"));
-}
-
 /* Copy the synthetic set to a new folder and apply a shell edit to it. */
 static const char *broken_copy(const char *name, const char *edit) {
     const char *dir = tu_tmpdir(name);
@@ -72,6 +74,135 @@ static const char *broken_copy(const char *name, const char *edit) {
     snprintf(cmd, sizeof(cmd), "cp '%s'/* '%s'/ && cd '%s' && %s", data_dir, dir, dir, edit);
     if (system(cmd) != 0) fail_msg("setup command failed: %s", cmd);
     return dir;
+}
+
+/* Run a shell command line and return its exit status (128 + signal when
+ * killed), with its stderr in *err. */
+static int run_shell(const char *cmd, const char **err) {
+    static char out[16384];
+    char full[8192];
+    snprintf(full, sizeof(full), "(%s) 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    if (p == NULL) fail_msg("cannot run %s", cmd);
+    size_t n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = 0;
+    int status = pclose(p);
+    *err = out;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void test_repeated_and_stray_arguments(void **state) {
+    expect("train --normal-class 0 --normal-class 1", 2, NEEDLES("--normal-class", "more than once"));
+    expect("train --normal-class 0 --seed 1 --seed 2", 2, NEEDLES("--seed", "more than once"));
+    expect("eval --model a --model b", 2, NEEDLES("--model", "more than once"));
+    expect("", 2, NEEDLES("missing command"));
+    expect("--version extra", 2, NEEDLES("'extra'"));
+    expect("train --normal-class 0 --data ''", 2, NEEDLES("--data", "empty"));
+    expect("train --normal-class 0 --epochs ' 3'", 2, NEEDLES("--epochs"));
+    expect("train --normal-class 0 --mse-weight 0x10", 2, NEEDLES("'0x10'", "--mse-weight"));
+}
+
+/* Bad output paths fail at once, before any training. */
+static void test_bad_outputs_rejected_before_training(void **state) {
+    const char *dir = tu_tmpdir("cli-outputs");
+    char args[4096], fifo[1024];
+    snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    const struct {
+        const char *opts;
+        const char *needle;
+    } cases[] = {
+        {"--out '%s'", "is a directory"},
+        {"--out '%s/missing/m.iae'", "does not exist"},
+        {"--out '%s/fifo'", "FIFO"},
+        {"--metrics '%s/fifo'", "FIFO"},
+        {"--out '%s/same' --metrics '%s/same'", "same file"},
+        {"--out ''%s", "empty"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char opts[2048];
+        snprintf(opts, sizeof(opts), cases[i].opts, dir, dir);
+        if (strstr(cases[i].opts, "''")) snprintf(opts, sizeof(opts), "--out ''");
+        snprintf(args, sizeof(args), "train --normal-class 1 --batch-size 4 --data '%s' %s --quiet", data_dir, opts);
+        double t0 = iae_now_s();
+        expect(args, 2, NEEDLES(cases[i].needle));
+        assert_true(iae_now_s() - t0 < 5.0); /* no training happened */
+    }
+    snprintf(args, sizeof(args), "train --normal-class 1 --data '%s' --metrics '%s/t10k-labels-idx1-ubyte' --quiet",
+             data_dir, data_dir);
+    expect(args, 2, NEEDLES("input data file"));
+}
+
+static void test_symlink_output_followed(void **state) {
+    const char *dir = tu_tmpdir("cli-symlink");
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && echo old > real.json && ln -s real.json link.json && '%s' train --data '%s' --normal-class 1 "
+             "--pretrain-epochs 0 --epochs 0 --batch-size 8 --metrics link.json --quiet --threads 1 && test -L "
+             "link.json && grep -q auroc real.json",
+             dir, getenv("IAE_CLI"), data_dir);
+    const char *err;
+    int rc = run_shell(cmd, &err);
+    if (rc != 0) fail_msg("symlink output: %s", err);
+}
+
+static void test_single_class_test_set(void **state) {
+    const char *dir = broken_copy("cli-oneclass", "printf '\\000\\000\\010\\001\\000\\000\\000\\050' > "
+                                                 "t10k-labels-idx1-ubyte && head -c 40 /dev/zero >> "
+                                                 "t10k-labels-idx1-ubyte");
+    char args[2048];
+    snprintf(args, sizeof(args), "train --normal-class 0 --batch-size 4 --data '%s' --quiet", dir);
+    expect(args, 1, NEEDLES("AUROC needs both"));
+}
+
+static void test_stdout_failure_reported(void **state) {
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd), "'%s' --help > /dev/full", getenv("IAE_CLI"));
+    const char *err;
+    int rc = run_shell(cmd, &err);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(err, "standard output"));
+}
+
+/* SIGTERM during a model save removes the temporary file. */
+static void test_interrupted_save_cleans_up(void **state) {
+    const char *dir = tu_tmpdir("cli-sigterm");
+    for (int attempt = 0; attempt < 5; attempt++) {
+        char out[1024];
+        snprintf(out, sizeof(out), "%s/m.iae", dir);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            int null = open("/dev/null", O_WRONLY);
+            dup2(null, 1), dup2(null, 2);
+            execl(getenv("IAE_CLI"), "iae", "train", "--data", data_dir, "--normal-class", "1", "--pretrain-epochs",
+                  "0", "--epochs", "0", "--batch-size", "8", "--quiet", "--out", out, (char *)NULL);
+            _exit(127);
+        }
+        char tmp[1100];
+        snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", out, (long)pid);
+        int caught = 0;
+        struct stat sb;
+        for (int i = 0; i < 200000 && !caught; i++) {
+            if (stat(tmp, &sb) == 0 && sb.st_size > 0) caught = 1;
+            else nanosleep(&(struct timespec){0, 100000}, NULL);
+            if (waitpid(pid, NULL, WNOHANG) == pid) break;
+        }
+        if (!caught) continue; /* the save finished first; try again */
+        kill(pid, SIGTERM);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        assert_true(WIFSIGNALED(status));
+        assert_int_equal(WTERMSIG(status), SIGTERM);
+        assert_int_equal(stat(tmp, &sb), -1);
+        return;
+    }
+    fail_msg("never caught the save in progress in 5 attempts");
+}
+
+static void test_missing_data_directory(void **state) {
+    expect("train --normal-class 0 --data /nonexistent/fmnist --quiet", 1,
+           NEEDLES("/nonexistent/fmnist", "not found", "--data"));
 }
 
 static void run_broken(const char *name, const char *edit, const char *const *needles) {
@@ -146,6 +277,12 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_option_values),
         cmocka_unit_test(test_missing_data_directory),
+        cmocka_unit_test(test_repeated_and_stray_arguments),
+        cmocka_unit_test(test_bad_outputs_rejected_before_training),
+        cmocka_unit_test(test_symlink_output_followed),
+        cmocka_unit_test(test_single_class_test_set),
+        cmocka_unit_test(test_stdout_failure_reported),
+        cmocka_unit_test(test_interrupted_save_cleans_up),
         cmocka_unit_test(test_malformed_data_files),
         cmocka_unit_test(test_train_then_eval),
         cmocka_unit_test(test_help_lists_every_option),

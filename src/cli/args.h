@@ -23,4 +23,12 @@ int cli_parse_float(const char *option, const char *text, double lo, double hi, 
 /* Parse text as an unsigned 64-bit integer (a seed). */
 int cli_parse_u64(const char *option, const char *text, uint64_t *out);
 
+/* Record that the option with this getopt_long index was seen; on a second
+ * use print an error naming it and return 0. seen has one byte per option. */
+int cli_first_use(unsigned char *seen, int index, const char *option);
+
+/* Flush standard output; print an error and return 0 when writing failed
+ * (a full disk or a closed pipe), so results are never lost silently. */
+int cli_check_stdout(void);
+
 #endif

@@ -6,6 +6,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "data/fashion_mnist.h"
+#include "io/atomic_file.h"
 #include "io/model_file.h"
 #include "report/metrics.h"
 
@@ -19,16 +20,18 @@ static void eval_usage(FILE *out) {
             "\n"
             "  --model FILE       model file (required)\n"
             "  --data DIR         folder with the IDX files (default %s)\n"
-            "  --batch-size N     scoring batch size, also the LSTM sequence length\n"
+            "  --batch-size N     scoring batch size, also the LSTM sequence length, 1-4096\n"
             "                     (default: the training batch size, which reproduces train's scores)\n"
-            "  --threads N        CPU threads (default: all online cores)\n"
-            "  --metrics FILE     write the AUROCs and settings as JSON\n"
+            "  --threads N        CPU threads, 1-1024 (default: all online cores)\n"
+            "  --lstm-bf16        run the LSTM's recurrent products on a bf16 copy of the\n"
+            "                     recurrent weights (faster, slightly different scores; default off)\n"
+            "  --metrics FILE     write the AUROCs and settings as JSON (default: not written)\n"
             "  --quiet            no progress output on stderr\n"
             "  --help             show this message\n",
             IAE_DEFAULT_FMNIST_DIR);
 }
 
-enum { OPT_MODEL = 256, OPT_DATA, OPT_BATCH, OPT_THREADS, OPT_METRICS, OPT_QUIET, OPT_HELP };
+enum { OPT_MODEL = 256, OPT_DATA, OPT_BATCH, OPT_THREADS, OPT_METRICS, OPT_QUIET, OPT_HELP, OPT_BF16, OPT_LAST };
 
 static const struct option eval_options[] = {
     {"model", required_argument, 0, OPT_MODEL},
@@ -38,22 +41,40 @@ static const struct option eval_options[] = {
     {"metrics", required_argument, 0, OPT_METRICS},
     {"quiet", no_argument, 0, OPT_QUIET},
     {"help", no_argument, 0, OPT_HELP},
+    {"lstm-bf16", no_argument, 0, OPT_BF16},
     {0, 0, 0, 0},
 };
 
 int cmd_eval(int argc, char **argv) {
     const char *model_path = NULL, *data_dir = IAE_DEFAULT_FMNIST_DIR, *metrics_path = NULL;
     long batch = 0, threads = 0;
-    int quiet = 0;
+    int quiet = 0, bf16 = 0, data_given = 0;
+    unsigned char seen[OPT_LAST - OPT_MODEL] = {0};
 
     opterr = 0;
     optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, ":", eval_options, NULL)) != -1) {
+    int c, index = 0;
+    while ((c = getopt_long(argc, argv, ":", eval_options, &index)) != -1) {
         int ok = 1;
+        if (c >= OPT_MODEL && c < OPT_LAST && !cli_first_use(seen, c - OPT_MODEL, eval_options[index].name))
+            return IAE_EXIT_USAGE;
         switch (c) {
-        case OPT_MODEL: model_path = optarg; break;
-        case OPT_DATA: data_dir = optarg; break;
+        case OPT_MODEL:
+            model_path = optarg;
+            if (optarg[0] == 0) {
+                cli_error("--model needs a file, got an empty string");
+                ok = 0;
+            }
+            break;
+        case OPT_DATA:
+            data_dir = optarg;
+            data_given = 1;
+            if (optarg[0] == 0) {
+                cli_error("--data needs a folder, got an empty string");
+                ok = 0;
+            }
+            break;
+        case OPT_BF16: bf16 = 1; break;
         case OPT_BATCH: ok = cli_parse_int("--batch-size", optarg, 1, 4096, &batch); break;
         case OPT_THREADS: ok = cli_parse_int("--threads", optarg, 1, 1024, &threads); break;
         case OPT_METRICS: metrics_path = optarg; break;
@@ -80,6 +101,18 @@ int cmd_eval(int argc, char **argv) {
     const double t_start = iae_now_s();
     iae_ctx ctx;
     iae_ctx_init(&ctx, (int)threads);
+    if (metrics_path != NULL) {
+        char a[IAE_PATH_BYTES], b[IAE_PATH_BYTES];
+        if (iae_output_path_check(&ctx, metrics_path, "--metrics") != IAE_OK) {
+            cli_error("%s", ctx.error);
+            return IAE_EXIT_USAGE;
+        }
+        if (iae_canonical_path(metrics_path, a, sizeof(a)) && iae_canonical_path(model_path, b, sizeof(b)) &&
+            strcmp(a, b) == 0) {
+            cli_error("--metrics '%s' is the model file; choose another output path", metrics_path);
+            return IAE_EXIT_USAGE;
+        }
+    }
     iae_progress progress;
     iae_progress_init(&progress, stderr, quiet);
     int rc = IAE_EXIT_FAILURE;
@@ -88,6 +121,7 @@ int cmd_eval(int argc, char **argv) {
     iae_scores scores = {0};
 
     if (iae_model_load(&ctx, model_path, (int)batch, &det) != IAE_OK) goto fail;
+    if (iae_net_set_lstm_kernel(&ctx, det->net, IAE_LSTM_FUSED, bf16) != IAE_OK) goto fail;
     const iae_detector_info *info = &det->info;
     if (strcmp(info->dataset, "fashion-mnist") != 0) {
         iae_fail(&ctx, IAE_ERR_ARGUMENT, "model '%s' was trained on '%s'; eval supports fashion-mnist", model_path,
@@ -95,24 +129,33 @@ int cmd_eval(int argc, char **argv) {
         goto fail;
     }
     iae_fmnist_options fo = {.dir = data_dir, .normal_class = info->normal_class, .have_minmax = 1,
-                             .min = info->norm_min, .max = info->norm_max};
+                             .min = info->norm_min, .max = info->norm_max, .dir_is_default = !data_given};
     if (iae_fmnist_load(&ctx, &fo, NULL, &test, NULL, NULL) != IAE_OK) goto fail;
     long anomalous = 0;
     for (int i = 0; i < test.n; i++) anomalous += test.label[i];
+    if (anomalous == 0 || anomalous == test.n) {
+        iae_fail(&ctx, IAE_ERR_ARGUMENT, "the test set in '%s' has %d images, %s; AUROC needs both normal and "
+                 "anomalous images", data_dir, test.n,
+                 anomalous == 0 ? "none of another class than the normal one" : "none of the normal class");
+        goto fail;
+    }
     const int bs = batch > 0 ? (int)batch : info->batch_size;
     iae_progress_note(&progress, "scoring %d test images of fashion-mnist (normal class %d) in batches of %d", test.n,
                       info->normal_class, bs);
     if (iae_score(&ctx, det, test.x, test.n, bs, &scores) != IAE_OK) goto fail;
 
     iae_metrics m = {.command = "eval", .model = "iae-lstm-kl", .info = info, .train_samples = info->train_samples,
-                     .test_samples = test.n, .test_anomalous = (int)anomalous, .threads = ctx.threads};
+                     .test_samples = test.n, .test_anomalous = (int)anomalous, .threads = ctx.threads,
+                     .data_dir = data_dir, .model_file = model_path};
     iae_scores_auroc(&scores, test.label, m.auroc);
     m.seconds = iae_now_s() - t_start;
     iae_metrics_print(stdout, &m);
     if (metrics_path != NULL && iae_metrics_write_json(&ctx, metrics_path, &m) != IAE_OK) goto fail;
-    rc = 0;
+    rc = cli_check_stdout() ? 0 : IAE_EXIT_FAILURE;
+    goto done;
 fail:
-    if (rc != 0) cli_error("%s", ctx.error);
+    cli_error("%s", ctx.error);
+done:
     iae_scores_free(&scores);
     iae_dataset_free(&test);
     iae_detector_free(det);

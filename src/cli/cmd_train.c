@@ -6,6 +6,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "data/fashion_mnist.h"
+#include "io/atomic_file.h"
 #include "io/model_file.h"
 #include "report/metrics.h"
 
@@ -23,31 +24,37 @@ static void train_usage(FILE *out) {
             "\n"
             "data:\n"
             "  --dataset NAME          data set kind: fashion-mnist (default fashion-mnist)\n"
-            "  --data DIR              folder with the IDX files (default %s)\n"
+            "  --data DIR              folder with the four IDX files, each .gz or plain; .gz is\n"
+            "                          read when both exist (default %s)\n"
             "  --normal-class N        class treated as normal, 0-9 (required)\n"
             "  --reference-normalization\n"
             "                          min-max scale with the reference code's constant table\n"
             "                          instead of the normal class's own training min and max\n"
             "training:\n"
-            "  --pretrain-epochs N     autoencoder pre-training epochs (default %d)\n"
-            "  --epochs N              IAE-LSTM-KL training epochs (default %d)\n"
-            "  --batch-size N          mini-batch size, also the LSTM sequence length, >= 2\n"
+            "  --pretrain-epochs N     autoencoder pre-training epochs, 0-100000 (default %d)\n"
+            "  --epochs N              IAE-LSTM-KL training epochs, 0-100000 (default %d)\n"
+            "  --batch-size N          mini-batch size, also the LSTM sequence length, 2-4096\n"
             "                          (default %d)\n"
-            "  --lr X                  Adam learning rate (default 1e-4)\n"
-            "  --weight-decay X        L2 penalty added to the gradient (default 5e-7)\n"
-            "  --mse-weight X          weight of the reconstruction MSE (default: the reference's\n"
-            "                          value for the normal class, 5.112069 for class 0)\n"
-            "  --kl-weight X           weight of the KL term (default: the reference's value for\n"
-            "                          the normal class, 0.000998 for class 0)\n"
+            "  --lr X                  Adam learning rate, 1e-12 to 10 (default 1e-4)\n"
+            "  --weight-decay X        L2 penalty added to the gradient, 0 to 10 (default 5e-7)\n"
+            "  --mse-weight X          weight of the reconstruction MSE, 0 to 1e9 (default: the\n"
+            "                          reference's value for the normal class, 5.112069 for class 0)\n"
+            "  --kl-weight X           weight of the KL term, 0 to 1e9 (default: the reference's\n"
+            "                          value for the normal class, 0.000998 for class 0)\n"
             "  --kl-form FORM          reference: KL on the raw features as the reference code\n"
             "                          (default); log-softmax: KL(target || softmax(z))\n"
             "  --joint-batchnorm MODE  BatchNorm during joint training: train (batch statistics,\n"
             "                          default) or eval (the autoencoder's running statistics)\n"
-            "  --seed N                seed of initialisation, data order and KL targets (default 0)\n"
-            "  --threads N             CPU threads (default: all online cores)\n"
+            "  --seed N                seed of initialisation, data order and KL targets,\n"
+            "                          0 to 2^64-1 (default 0)\n"
+            "  --threads N             CPU threads, 1-1024 (default: all online cores)\n"
+            "  --lstm-bf16             run the LSTM's recurrent products on a bf16 copy of the\n"
+            "                          recurrent weights (fp32 master weights and sums; faster,\n"
+            "                          slightly different results; default off)\n"
             "output:\n"
-            "  --out FILE              save the trained model\n"
+            "  --out FILE              save the trained model, about 137 MB (default: not saved)\n"
             "  --metrics FILE          write the run's settings, loss history and AUROCs as JSON\n"
+            "                          (default: not written)\n"
             "  --quiet                 no progress output on stderr\n"
             "  --help                  show this message\n",
             IAE_DEFAULT_FMNIST_DIR, DEFAULT_PRETRAIN_EPOCHS, DEFAULT_EPOCHS, DEFAULT_BATCH);
@@ -56,7 +63,7 @@ static void train_usage(FILE *out) {
 enum {
     OPT_DATASET = 256, OPT_DATA, OPT_CLASS, OPT_REFNORM, OPT_PRE_EPOCHS, OPT_EPOCHS, OPT_BATCH, OPT_LR,
     OPT_WD, OPT_MSE_W, OPT_KL_W, OPT_KL_FORM, OPT_JOINT_BN, OPT_SEED, OPT_THREADS, OPT_OUT, OPT_METRICS,
-    OPT_QUIET, OPT_HELP,
+    OPT_QUIET, OPT_HELP, OPT_BF16, OPT_LAST
 };
 
 static const struct option train_options[] = {
@@ -79,8 +86,34 @@ static const struct option train_options[] = {
     {"metrics", required_argument, 0, OPT_METRICS},
     {"quiet", no_argument, 0, OPT_QUIET},
     {"help", no_argument, 0, OPT_HELP},
+    {"lstm-bf16", no_argument, 0, OPT_BF16},
     {0, 0, 0, 0},
 };
+
+/* Reject an output path that names an input file or the other output. */
+static int check_output_conflicts(const char *out, const char *metrics, const char *data_dir) {
+    char a[IAE_PATH_BYTES], b[IAE_PATH_BYTES];
+    if (out && metrics && iae_canonical_path(out, a, sizeof(a)) && iae_canonical_path(metrics, b, sizeof(b)) &&
+        strcmp(a, b) == 0) {
+        cli_error("--out and --metrics name the same file '%s'; give two different files", out);
+        return 0;
+    }
+    static const char *inputs[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                                    "t10k-labels-idx1-ubyte"};
+    const char *outputs[2] = {out, metrics}, *names[2] = {"--out", "--metrics"};
+    for (int o = 0; o < 2; o++) {
+        if (outputs[o] == NULL || !iae_canonical_path(outputs[o], a, sizeof(a))) continue;
+        for (int i = 0; i < 8; i++) {
+            char in[IAE_PATH_BYTES];
+            snprintf(in, sizeof(in), "%s/%s%s", data_dir, inputs[i / 2], i % 2 ? ".gz" : "");
+            if (iae_canonical_path(in, b, sizeof(b)) && strcmp(a, b) == 0) {
+                cli_error("%s '%s' is an input data file; choose another output path", names[o], outputs[o]);
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
 
 int cmd_train(int argc, char **argv) {
     const char *data_dir = IAE_DEFAULT_FMNIST_DIR, *out_path = NULL, *metrics_path = NULL;
@@ -88,13 +121,16 @@ int cmd_train(int argc, char **argv) {
     long batch = DEFAULT_BATCH, threads = 0;
     double lr = 1e-4, wd = 0.5e-6, w_mse = -1, w_kl = -1;
     uint64_t seed = 0;
-    int quiet = 0, refnorm = 0, kl_form = IAE_KL_REFERENCE, bn_train = 1;
+    int quiet = 0, refnorm = 0, kl_form = IAE_KL_REFERENCE, bn_train = 1, bf16 = 0, data_given = 0;
+    unsigned char seen[OPT_LAST - OPT_DATASET] = {0};
 
     opterr = 0;
     optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, ":", train_options, NULL)) != -1) {
+    int c, index = 0;
+    while ((c = getopt_long(argc, argv, ":", train_options, &index)) != -1) {
         int ok = 1;
+        if (c >= OPT_DATASET && c < OPT_LAST && !cli_first_use(seen, c - OPT_DATASET, train_options[index].name))
+            return IAE_EXIT_USAGE;
         switch (c) {
         case OPT_DATASET:
             if (strcmp(optarg, "fashion-mnist") != 0) {
@@ -102,7 +138,14 @@ int cmd_train(int argc, char **argv) {
                 ok = 0;
             }
             break;
-        case OPT_DATA: data_dir = optarg; break;
+        case OPT_DATA:
+            data_dir = optarg;
+            data_given = 1;
+            if (optarg[0] == 0) {
+                cli_error("--data needs a folder, got an empty string");
+                ok = 0;
+            }
+            break;
         case OPT_CLASS: ok = cli_parse_int("--normal-class", optarg, 0, 9, &normal_class); break;
         case OPT_REFNORM: refnorm = 1; break;
         case OPT_PRE_EPOCHS: ok = cli_parse_int("--pretrain-epochs", optarg, 0, 100000, &pre_epochs); break;
@@ -135,6 +178,7 @@ int cmd_train(int argc, char **argv) {
         case OPT_OUT: out_path = optarg; break;
         case OPT_METRICS: metrics_path = optarg; break;
         case OPT_QUIET: quiet = 1; break;
+        case OPT_BF16: bf16 = 1; break;
         case OPT_HELP: train_usage(stdout); return 0;
         case ':':
             cli_error("option %s needs a value; run 'iae train --help'", argv[optind - 1]);
@@ -154,14 +198,22 @@ int cmd_train(int argc, char **argv) {
         return IAE_EXIT_USAGE;
     }
 
+    /* Outputs are checked before the long work, so a bad path fails at once. */
     const double t_start = iae_now_s();
     iae_ctx ctx;
     iae_ctx_init(&ctx, (int)threads);
+    if ((out_path && iae_output_path_check(&ctx, out_path, "--out") != IAE_OK) ||
+        (metrics_path && iae_output_path_check(&ctx, metrics_path, "--metrics") != IAE_OK)) {
+        cli_error("%s", ctx.error);
+        return IAE_EXIT_USAGE;
+    }
+    if (!check_output_conflicts(out_path, metrics_path, data_dir)) return IAE_EXIT_USAGE;
     iae_progress progress;
     iae_progress_init(&progress, stderr, quiet);
 
     /* Data. */
-    iae_fmnist_options fo = {.dir = data_dir, .normal_class = (int)normal_class, .reference_normalization = refnorm};
+    iae_fmnist_options fo = {.dir = data_dir, .normal_class = (int)normal_class, .reference_normalization = refnorm,
+                             .dir_is_default = !data_given};
     iae_dataset train = {0}, test = {0};
     float nmin = 0, nmax = 0;
     if (iae_fmnist_load(&ctx, &fo, &train, &test, &nmin, &nmax) != IAE_OK) {
@@ -170,6 +222,13 @@ int cmd_train(int argc, char **argv) {
     }
     long anomalous = 0;
     for (int i = 0; i < test.n; i++) anomalous += test.label[i];
+    if (anomalous == 0 || anomalous == test.n) {
+        cli_error("the test set in '%s' has %d images, %s; AUROC needs both normal and anomalous images", data_dir,
+                  test.n, anomalous == 0 ? "none of another class than the normal one" : "none of the normal class");
+        iae_dataset_free(&train);
+        iae_dataset_free(&test);
+        return IAE_EXIT_FAILURE;
+    }
     iae_progress_note(&progress,
                       "fashion-mnist, normal class %ld: %d training images, %d test images (%ld anomalous); "
                       "min-max %.6g..%.6g (%s)",
@@ -197,6 +256,8 @@ int cmd_train(int argc, char **argv) {
     info.weight_decay = (float)wd;
     info.bn_train_mode = bn_train;
     info.train_samples = train.n;
+    info.lstm_impl = IAE_LSTM_FUSED;
+    info.lstm_bf16 = bf16;
     iae_progress_note(&progress,
                       "seed %llu, batch %ld, %ld pre-training + %ld training epochs, lr %g, mse weight %g, "
                       "kl weight %g, %d threads",
@@ -208,13 +269,15 @@ int cmd_train(int argc, char **argv) {
     iae_train_history history = {0};
     iae_scores scores = {0};
     if (iae_train_detector(&ctx, &info, &train, &progress, &det, &history) != IAE_OK) goto fail;
-    iae_progress_note(&progress, "copied %d tensors from the autoencoder; scoring %d test images", history.transferred,
-                      test.n);
+    iae_progress_note(&progress, "scoring %d test images in file order, batches of %d", test.n, info.batch_size);
+    double t_score = iae_now_s();
     if (iae_score(&ctx, det, test.x, test.n, info.batch_size, &scores) != IAE_OK) goto fail;
+    iae_progress_note(&progress, "scored in %.1f s (%.0f images/s)", iae_now_s() - t_score,
+                      test.n / (iae_now_s() - t_score));
 
     iae_metrics m = {.command = "train", .model = "iae-lstm-kl", .info = &det->info, .train_samples = train.n,
                      .test_samples = test.n, .test_anomalous = (int)anomalous, .threads = ctx.threads,
-                     .history = &history};
+                     .history = &history, .data_dir = data_dir, .model_file = out_path};
     iae_scores_auroc(&scores, test.label, m.auroc);
     m.seconds = iae_now_s() - t_start;
     iae_metrics_print(stdout, &m);
@@ -227,9 +290,11 @@ int cmd_train(int argc, char **argv) {
         if (iae_metrics_write_json(&ctx, metrics_path, &m) != IAE_OK) goto fail;
         iae_progress_note(&progress, "wrote metrics to %s", metrics_path);
     }
-    rc = 0;
+    rc = cli_check_stdout() ? 0 : IAE_EXIT_FAILURE;
+    goto done;
 fail:
-    if (rc != 0) cli_error("%s", ctx.error);
+    cli_error("%s", ctx.error);
+done:
     iae_scores_free(&scores);
     iae_train_history_free(&history);
     iae_detector_free(det);

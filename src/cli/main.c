@@ -7,6 +7,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "io/atomic_file.h"
 
 #define IAE_VERSION "0.1.0"
 
@@ -20,6 +21,7 @@ static void usage(FILE *out) {
           "commands:\n"
           "  train   pre-train the autoencoder, train IAE-LSTM-KL, report test AUROC\n"
           "  eval    score a test set with a saved model and report AUROC\n"
+          "  bench   time training steps, layers and scoring against the machine's limits\n"
           "\n"
           "Run 'iae COMMAND --help' for the options of a command.\n"
           "  --help     show this message\n"
@@ -32,21 +34,27 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+    iae_atomic_install_signal_cleanup();
     if (argc < 2) {
-        usage(stderr);
+        cli_error("missing command; run 'iae --help' for the list of commands");
         return IAE_EXIT_USAGE;
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
-        return 0;
+        return cli_check_stdout() ? 0 : IAE_EXIT_FAILURE;
     }
     if (strcmp(cmd, "--version") == 0) {
+        if (argc > 2) {
+            cli_error("unexpected argument '%s' after --version", argv[2]);
+            return IAE_EXIT_USAGE;
+        }
         printf("iae %s\n", IAE_VERSION);
-        return 0;
+        return cli_check_stdout() ? 0 : IAE_EXIT_FAILURE;
     }
     if (strcmp(cmd, "train") == 0) return cmd_train(argc - 1, argv + 1);
     if (strcmp(cmd, "eval") == 0) return cmd_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 1, argv + 1);
     cli_error("unknown command '%s'; run 'iae --help' for the list of commands", cmd);
     return IAE_EXIT_USAGE;
 }

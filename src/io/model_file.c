@@ -125,10 +125,15 @@ static iae_status read_whole(iae_ctx *ctx, const char *path, unsigned char **dat
     *data = NULL;
     struct stat sb;
     if (stat(path, &sb) != 0)
-        return iae_fail(ctx, IAE_ERR_IO, "model file '%s' not found: %s; pass the file written by 'iae train --out'",
-                        path, strerror(errno));
+        return errno == ENOENT
+                   ? iae_fail(ctx, IAE_ERR_IO, "model file '%s' not found; pass the file written by 'iae train --out'",
+                              path)
+                   : iae_fail(ctx, IAE_ERR_IO, "cannot read model file '%s': %s", path, strerror(errno));
     if (S_ISDIR(sb.st_mode))
         return iae_fail(ctx, IAE_ERR_IO, "'%s' is a directory, not a model file", path);
+    if (!S_ISREG(sb.st_mode))
+        return iae_fail(ctx, IAE_ERR_IO, "'%s' is not a regular file; pass a model file written by 'iae train --out'",
+                        path);
     if ((unsigned long long)sb.st_size > MAX_FILE_BYTES)
         return iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s' is %lld bytes, larger than any iae model (8 GiB)",
                         path, (long long)sb.st_size);
@@ -208,7 +213,20 @@ static iae_status parse_config(iae_ctx *ctx, const char *path, const char *text,
             else
                 return iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': unknown objective '%s'", path, val);
         } else if (strcmp(key, "kl_form") == 0) {
-            info->kl_form = strcmp(val, "log-softmax") == 0 ? IAE_KL_LOG_SOFTMAX : IAE_KL_REFERENCE;
+            if (strcmp(val, "log-softmax") == 0)
+                info->kl_form = IAE_KL_LOG_SOFTMAX;
+            else if (strcmp(val, "reference") == 0)
+                info->kl_form = IAE_KL_REFERENCE;
+            else
+                return iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': unknown KL form '%s'", path, val);
+        } else if (strcmp(key, "seed") == 0) {
+            char *seed_end = NULL;
+            errno = 0;
+            unsigned long long seed = strtoull(val, &seed_end, 10);
+            if (val[0] < '0' || val[0] > '9' || *seed_end != 0 || errno == ERANGE)
+                return iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': setting seed has the invalid value '%s'",
+                                path, val);
+            info->seed = seed;
         }
         NUM("in_c", info->net.in_c, int)
         NUM("in_h", info->net.in_h, int)
@@ -227,7 +245,6 @@ static iae_status parse_config(iae_ctx *ctx, const char *path, const char *text,
         NUM("radius", info->radius, float)
         NUM("w_mse", info->w_mse, float)
         NUM("w_kl", info->w_kl, float)
-        NUM("seed", info->seed, uint64_t)
         NUM("batch_size", info->batch_size, int)
         NUM("epochs", info->epochs, int)
         NUM("pretrain_epochs", info->pretrain_epochs, int)
@@ -244,7 +261,7 @@ static iae_status parse_config(iae_ctx *ctx, const char *path, const char *text,
                             required[i]);
     const iae_net_config *n = &info->net;
     if (n->in_c < 1 || n->in_c > 4 || n->in_h != 32 || n->in_w != 32 || n->rep_dim != 128 ||
-        (n->use_lstm & ~1) || (n->use_decoder & ~1) || !(n->bn_eps > 0) || info->batch_size < 1 ||
+        (n->use_lstm & ~1) || (n->use_decoder & ~1) || !(n->bn_eps > 0) || info->batch_size < 2 ||
         info->batch_size > 65536 || !(info->norm_max > info->norm_min))
         return iae_fail(ctx, IAE_ERR_FORMAT,
                         "model file '%s': impossible configuration (input %dx%dx%d, rep_dim %d, batch size %d, "
@@ -295,11 +312,14 @@ static iae_status parse_records(iae_ctx *ctx, const char *path, const unsigned c
                           path, r + 1, n_records);
             goto fail;
         }
-        int type = data[pos], name_len = data[pos + 1], ndim = data[pos + 2];
+        int type = data[pos], name_len = data[pos + 1], ndim = data[pos + 2], zero = data[pos + 3];
         pos += 4;
         if ((type != REC_TENSOR && type != REC_TEXT) || name_len < 1 || name_len > MAX_NAME || ndim > 4 ||
-            (type == REC_TEXT && ndim != 1) || pos + name_len + 4u * ndim > body_end) {
-            st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': record %u has an invalid header", path, r + 1);
+            zero != 0 || (type == REC_TEXT && ndim != 1) || pos + name_len + 4u * ndim > body_end) {
+            st = iae_fail(ctx, IAE_ERR_FORMAT,
+                          "model file '%s': record %u has an invalid header; the file is damaged, copy it again "
+                          "or retrain",
+                          path, r + 1);
             goto fail;
         }
         char name[MAX_NAME + 1];
@@ -308,19 +328,21 @@ static iae_status parse_records(iae_ctx *ctx, const char *path, const unsigned c
         pos += name_len;
         int dims[4] = {0};
         unsigned long long count = 1;
+        int absurd = 0;
         for (int i = 0; i < ndim; i++) {
             uint32_t v = get_u32(data + pos + 4 * i);
-            if (v > (1u << 30)) count = ~0ull;
             dims[i] = (int)(v > (1u << 30) ? 0 : v);
-            count *= v;
+            if (v > (1u << 30)) absurd = 1;
+            if (!absurd) count *= v;
+            if (count > size) absurd = 1;
         }
         pos += 4u * ndim;
         unsigned long long bytes = type == REC_TEXT ? count : count * 4;
-        if (count > size || bytes > body_end - pos) {
+        if (absurd || bytes > body_end - pos) {
             st = iae_fail(ctx, IAE_ERR_FORMAT,
-                          "model file '%s': record '%s' needs %llu bytes but only %zu remain (file truncated or "
-                          "corrupted)",
-                          path, name, bytes, body_end - pos);
+                          "model file '%s': record '%s' is larger than the %zu bytes that remain; the file is "
+                          "damaged, copy it again or retrain",
+                          path, name, body_end - pos);
             goto fail;
         }
         const unsigned char *payload = data + pos;
@@ -372,8 +394,10 @@ static iae_status parse_records(iae_ctx *ctx, const char *path, const unsigned c
         goto fail;
     }
     if (pos != body_end) {
-        st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s' has %zu unexpected bytes after its records", path,
-                      body_end - pos);
+        st = iae_fail(ctx, IAE_ERR_FORMAT,
+                      "model file '%s' has %zu unexpected bytes after its records; the file is damaged, copy it "
+                      "again or retrain",
+                      path, body_end - pos);
         goto fail;
     }
     const int total = 1 + d->net->n_params + d->net->n_buffers;
@@ -403,16 +427,26 @@ iae_status iae_model_load(iae_ctx *ctx, const char *path, int max_batch, iae_det
 
     if (size < 8 || memcmp(data, MAGIC, 8) != 0) {
         st = size < 8 && memcmp(data, MAGIC, size) == 0
-                 ? iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s' is truncated (%zu bytes)", path, size)
-                 : iae_fail(ctx, IAE_ERR_FORMAT, "'%s' is not an iae model file (wrong magic number)", path);
+                 ? iae_fail(ctx, IAE_ERR_FORMAT,
+                            "model file '%s' is truncated (%zu bytes); copy it again or retrain", path, size)
+                 : iae_fail(ctx, IAE_ERR_FORMAT,
+                            "'%s' is not an iae model file (wrong magic number); pass a file written by "
+                            "'iae train --out'",
+                            path);
         goto done;
     }
     if (size < 20) {
-        st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s' is truncated (%zu bytes)", path, size);
+        st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s' is truncated (%zu bytes); copy it again or retrain",
+                      path, size);
         goto done;
     }
     uint32_t version = get_u32(data + 8);
-    if (version > IAE_MODEL_VERSION || version == 0) {
+    if (version == 0) {
+        st = iae_fail(ctx, IAE_ERR_FORMAT,
+                      "model file '%s' has format version 0, which iae never writes; the file is damaged", path);
+        goto done;
+    }
+    if (version > IAE_MODEL_VERSION) {
         st = iae_fail(ctx, IAE_ERR_FORMAT,
                       "model file '%s' has format version %u; this iae reads versions 1 to %d: upgrade iae", path,
                       version, IAE_MODEL_VERSION);
@@ -427,8 +461,9 @@ iae_status iae_model_load(iae_ctx *ctx, const char *path, int max_batch, iae_det
     }
     if ((uint32_t)crc != stored) {
         st = iae_fail(ctx, IAE_ERR_FORMAT,
-                      "model file '%s' is corrupted or truncated: CRC-32 mismatch (stored %08x, computed %08x)", path,
-                      stored, (unsigned)crc);
+                      "model file '%s' is corrupted or truncated: CRC-32 mismatch (stored %08x, computed %08x); "
+                      "copy the file again or retrain",
+                      path, stored, (unsigned)crc);
         goto done;
     }
     st = parse_records(ctx, path, data, size, max_batch, out);

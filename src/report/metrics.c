@@ -33,6 +33,25 @@ static void add_num(sbuf *s, const char *key, double v, int last) {
         add(s, "  \"%s\": null%s\n", key, last ? "" : ",");
 }
 
+/* "key": "value" with JSON escapes, or null for NULL. */
+static void add_string(sbuf *s, const char *key, const char *value) {
+    add(s, "  \"%s\": ", key);
+    if (value == NULL) {
+        add(s, "null,\n");
+        return;
+    }
+    add(s, "\"");
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            add(s, "\\%c", *p);
+        else if (*p < 0x20)
+            add(s, "\\u%04x", *p);
+        else
+            add(s, "%c", *p);
+    }
+    add(s, "\",\n");
+}
+
 static void json_number(sbuf *s, double v) {
     if (isfinite(v))
         add(s, "%.10g", v);
@@ -61,6 +80,8 @@ iae_status iae_metrics_write_json(iae_ctx *ctx, const char *path, const iae_metr
     add(&s, "  \"objective\": \"%s\",\n",
         in->objective == IAE_OBJECTIVE_SOFT_BOUNDARY ? "soft-boundary" : "one-class");
     add(&s, "  \"joint_batchnorm\": \"%s\",\n", in->bn_train_mode ? "train" : "eval");
+    add_string(&s, "data_dir", m->data_dir);
+    add_string(&s, "model_file", m->model_file);
     add(&s, "  \"normalization\": {\"source\": \"%s\", \"min\": %.9g, \"max\": %.9g},\n",
         in->reference_normalization ? "reference" : "normal-class", in->norm_min, in->norm_max);
 

@@ -18,6 +18,8 @@ typedef struct {
     double seconds; /* wall time of the whole command */
     double auroc[IAE_N_SCORES];
     const iae_train_history *history; /* NULL for eval */
+    const char *data_dir;             /* data folder scored */
+    const char *model_file;           /* model written (train) or read (eval), or NULL */
 } iae_metrics;
 
 /* Print the AUROC table to out. */
