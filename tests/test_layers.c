@@ -446,7 +446,7 @@ static lstm_grads lstm_run_backward(lstm_case *l) {
     g.dw_hh = g.dw_ih + (long)G * l->in;
     g.db_ih = g.dw_hh + (long)G * l->hid;
     g.db_hh = g.db_ih + G;
-    float *scratch = vec(iae_lstm_scratch_floats(l->t, l->hid));
+    float *scratch = vec(iae_lstm_scratch_floats(l->t, l->hid, iae_max_threads()));
     lstm_loss(l);
     iae_lstm_backward(l->t, l->in, l->hid, l->x, l->w_ih, l->w_hh, &l->opt, l->gates, l->hs, l->cs, l->r, g.dx,
                       g.dw_ih, g.dw_hh, g.db_ih, g.db_hh, scratch);
@@ -496,9 +496,9 @@ static void test_lstm_gemv_matches_fused(void **state) {
     lstm_release(&a), lstm_release(&b);
 }
 
-/* With W_hh already representable in bf16, the bf16 copy changes nothing:
- * results are bit-identical to fp32. With general weights, the difference
- * stays within bf16 rounding. */
+/* With W_hh already representable in bf16, the bf16 copy changes nothing
+ * but the float summation order. With general weights, the difference stays
+ * within bf16 rounding. */
 static void test_lstm_bf16_recurrent_weights(void **state) {
     lstm_case a, b;
     lstm_alloc(&a, 8, 16, 32, 1);
@@ -513,8 +513,8 @@ static void test_lstm_bf16_recurrent_weights(void **state) {
     }
     b.opt.w_hh_bf16 = wb;
     lstm_grads ga = lstm_run_backward(&a), gb = lstm_run_backward(&b);
-    assert_memory_equal(a.hs, b.hs, sizeof(float) * 9 * 32);
-    assert_memory_equal(ga.dx, gb.dx, sizeof(float) * ga.total);
+    assert_close("lstm h (bf16 copy of bf16 weights)", b.hs, a.hs, 9 * 32, 1e-5);
+    assert_close("lstm gradients (bf16 copy of bf16 weights)", gb.dx, ga.dx, ga.total, 1e-4);
 
     tu_fill(b.w_hh, nw, -0.6f, 0.6f, 15); /* fp32 master weights off the bf16 grid */
     tu_fill(a.w_hh, nw, -0.6f, 0.6f, 15);

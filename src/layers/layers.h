@@ -131,7 +131,8 @@ typedef struct {
 void iae_lstm_forward(int t_len, int in, int hid, const float *x, const float *w_ih,
                       const float *w_hh, const float *b_ih, const float *b_hh, const float *h0,
                       const float *c0, const iae_lstm_options *opt, float *gates, float *hs, float *cs);
-long iae_lstm_scratch_floats(int t_len, int hid);
+/* Scratch floats iae_lstm_backward needs with up to this many threads. */
+long iae_lstm_scratch_floats(int t_len, int hid, int threads);
 /* dh (T, Hd) is the gradient of the loss w.r.t. the outputs h_1..h_T.
  * dx (T, I) may be NULL. Backpropagates through all T steps. */
 void iae_lstm_backward(int t_len, int in, int hid, const float *x, const float *w_ih,

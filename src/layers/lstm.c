@@ -20,15 +20,15 @@
 
 static inline float sigmoidf(float v) { return 1.0f / (1.0f + expf(-v)); }
 
-/* Split n units into team-size chunks that are multiples of 16 (whole
- * AVX-512 vectors); thread tid gets [*lo, *hi). */
+/* Split n units into team-size chunks that are multiples of 32 (whole
+ * AVX-512 vectors of bf16 pairs); thread tid gets [*lo, *hi). */
 static void split_units(int n, int threads, int tid, int *lo, int *hi) {
-    int blocks = (n + 15) / 16;
+    int blocks = (n + 31) / 32;
     int per = blocks / threads, extra = blocks % threads;
     int b0 = tid * per + (tid < extra ? tid : extra);
     int b1 = b0 + per + (tid < extra ? 1 : 0);
-    *lo = b0 * 16 < n ? b0 * 16 : n;
-    *hi = b1 * 16 < n ? b1 * 16 : n;
+    *lo = b0 * 32 < n ? b0 * 32 : n;
+    *hi = b1 * 32 < n ? b1 * 32 : n;
 }
 
 /* Gate activations and state update of units [j0, j1) at one step:
@@ -126,7 +126,9 @@ void iae_lstm_forward(int t_len, int in, int hid, const float *x, const float *w
     }
 }
 
-long iae_lstm_scratch_floats(int t_len, int hid) { return (long)t_len * 4 * hid + 2L * hid; }
+long iae_lstm_scratch_floats(int t_len, int hid, int threads) {
+    return (long)t_len * 4 * hid + 2L * hid + 2L * threads * hid;
+}
 
 void iae_lstm_backward(int t_len, int in, int hid, const float *x, const float *w_ih,
                        const float *w_hh, const iae_lstm_options *opt, const float *gates, const float *hs,
@@ -138,6 +140,7 @@ void iae_lstm_backward(int t_len, int in, int hid, const float *x, const float *
     float *dgates = scratch;                    /* (T, 4Hd) gradient w.r.t. a_t */
     float *dh_next = dgates + (long)t_len * g4; /* (Hd) W_hh^T da_{t+1} */
     float *dc_next = dh_next + hid;             /* (Hd) dL/dc_t carried back */
+    float *partial = dc_next + hid;             /* (2, threads, Hd) per-thread W_hh^T da */
     memset(dh_next, 0, sizeof(float) * 2 * hid);
 
     /* 1. Gate gradients, step by step in reverse. */
@@ -149,19 +152,35 @@ void iae_lstm_backward(int t_len, int in, int hid, const float *x, const float *
             if (t > 0) cblas_sgemv(CblasRowMajor, CblasTrans, g4, hid, 1.0f, w_hh, hid, da, 1, 0.0f, dh_next, 1);
         }
     } else {
-        /* Each thread owns a range of units for the cell step and the same
-         * range of columns of W_hh^T da, so the only barrier is the one that
-         * publishes da_t to every thread. */
+        /* Each thread owns a range of units: it computes their gate gradients,
+         * then W_hh^T da restricted to the four gate rows of those units (the
+         * rows it read in the forward pass) into a partial sum, and after a
+         * barrier adds every thread's partial over its own columns. Partials
+         * alternate between two buffers, so a thread may start the next step
+         * while another still reads this step's partials. */
 #pragma omp parallel
         {
+            const int nth = iae_team_size(), tid = iae_thread_id();
             int j0, j1;
-            split_units(hid, iae_team_size(), iae_thread_id(), &j0, &j1);
+            split_units(hid, nth, tid, &j0, &j1);
             for (int t = t_len - 1; t >= 0; t--) {
                 float *da = dgates + (long)t * g4;
                 cell_backward(hid, j0, j1, gates + (long)t * g4, cs + (long)t * hid, cs + (long)(t + 1) * hid,
                               dh + (long)t * hid, dh_next, dc_next, da);
+                if (t == 0) break;
+                float *mine = partial + ((long)(t & 1) * nth + tid) * hid;
+                memset(mine, 0, sizeof(float) * hid);
+                const int reverse = !(t & 1);
+                for (int k = 0; k < 4 && j1 > j0; k++) {
+                    const int q = reverse ? 3 - k : k;
+                    iae_rows_axpy(w_hh, wb, hid, q * hid + j0, j1 - j0, da + q * hid + j0, hid, mine, reverse);
+                }
 #pragma omp barrier
-                if (t > 0 && j1 > j0) iae_cols_axpy(w_hh, wb, hid, g4, da, j0, j1 - j0, dh_next + j0, !(t & 1));
+                for (int j = j0; j < j1; j++) {
+                    float sum = 0.0f;
+                    for (int p = 0; p < nth; p++) sum += partial[((long)(t & 1) * nth + p) * hid + j];
+                    dh_next[j] = sum;
+                }
             }
         }
     }

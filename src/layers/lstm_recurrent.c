@@ -51,6 +51,15 @@ static inline __m512 load16_bf16(const uint16_t *p) {
  * W is fp32 (w) or bf16 (wb, when not NULL). reverse walks rows downwards. */
 void iae_rows_dot(const float *w, const uint16_t *wb, long ld, int row0, int nrows, const float *h, int n,
                   float *out, int reverse) {
+#if defined(__AVX512F__)
+    /* h split into even- and odd-indexed halves per 32 values, for bf16. */
+    float he[IAE_RECURRENT_MAX_N / 2], ho[IAE_RECURRENT_MAX_N / 2];
+    if (wb != NULL && n % 32 == 0 && n <= IAE_RECURRENT_MAX_N)
+        for (int k = 0; k < n / 2; k++) {
+            he[k] = h[2 * k];
+            ho[k] = h[2 * k + 1];
+        }
+#endif
     int r = 0;
     for (; r + 4 <= nrows; r += 4) {
         const int base = reverse ? nrows - 4 - r : r;
@@ -59,7 +68,29 @@ void iae_rows_dot(const float *w, const uint16_t *wb, long ld, int row0, int nro
 #if defined(__AVX512F__)
         if (n % 16 == 0) {
             __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-            if (wb != NULL) {
+            if (wb != NULL && n % 32 == 0 && n <= IAE_RECURRENT_MAX_N) {
+                /* 32 bf16 weights per load: the even-indexed ones become fp32
+                 * by a shift, the odd-indexed ones by a mask, and meet h split
+                 * the same way (he, ho). */
+                const uint16_t *p0 = wb + row * ld, *p1 = p0 + ld, *p2 = p1 + ld, *p3 = p2 + ld;
+                __m512 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                const __m512i mask = _mm512_set1_epi32((int)0xFFFF0000u);
+                for (int k = 0; k < n; k += 32) {
+                    const __m512 e = _mm512_loadu_ps(he + k / 2), o = _mm512_loadu_ps(ho + k / 2);
+                    __m512i v0 = _mm512_loadu_si512(p0 + k), v1 = _mm512_loadu_si512(p1 + k);
+                    __m512i v2 = _mm512_loadu_si512(p2 + k), v3 = _mm512_loadu_si512(p3 + k);
+                    a0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v0, 16)), e, a0);
+                    b0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v0, mask)), o, b0);
+                    a1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v1, 16)), e, a1);
+                    b1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v1, mask)), o, b1);
+                    a2 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v2, 16)), e, a2);
+                    b2 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v2, mask)), o, b2);
+                    a3 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v3, 16)), e, a3);
+                    b3 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v3, mask)), o, b3);
+                }
+                a0 = _mm512_add_ps(a0, b0), a1 = _mm512_add_ps(a1, b1);
+                a2 = _mm512_add_ps(a2, b2), a3 = _mm512_add_ps(a3, b3);
+            } else if (wb != NULL) {
                 const uint16_t *p0 = wb + row * ld, *p1 = p0 + ld, *p2 = p1 + ld, *p3 = p2 + ld;
                 for (int k = 0; k < n; k += 16) {
                     __m512 hv = load16(h + k);
@@ -109,6 +140,11 @@ void iae_rows_dot(const float *w, const uint16_t *wb, long ld, int row0, int nro
 void iae_cols_axpy(const float *w, const uint16_t *wb, long ld, int nrows, const float *a, int col0, int ncols,
                    float *out, int reverse) {
     memset(out, 0, sizeof(float) * ncols);
+#if defined(__AVX512F__)
+    float oe[IAE_RECURRENT_MAX_N / 2], oo[IAE_RECURRENT_MAX_N / 2];
+    const int split = wb != NULL && ncols % 32 == 0 && col0 % 2 == 0 && ncols <= IAE_RECURRENT_MAX_N;
+    if (split) memset(oe, 0, sizeof(float) * ncols / 2), memset(oo, 0, sizeof(float) * ncols / 2);
+#endif
     int r = 0;
     for (; r + 4 <= nrows; r += 4) {
         const int row = reverse ? nrows - 4 - r : r;
@@ -117,7 +153,27 @@ void iae_cols_axpy(const float *w, const uint16_t *wb, long ld, int nrows, const
         if (ncols % 16 == 0) {
             const __m512 v0 = _mm512_set1_ps(a0), v1 = _mm512_set1_ps(a1), v2 = _mm512_set1_ps(a2),
                          v3 = _mm512_set1_ps(a3);
-            if (wb != NULL) {
+            if (split) {
+                /* Accumulate even- and odd-indexed columns apart (oe, oo),
+                 * interleaved back into out at the end. */
+                const uint16_t *p0 = wb + (long)row * ld + col0, *p1 = p0 + ld, *p2 = p1 + ld, *p3 = p2 + ld;
+                const __m512i mask = _mm512_set1_epi32((int)0xFFFF0000u);
+                for (int k = 0; k < ncols; k += 32) {
+                    __m512 e = _mm512_loadu_ps(oe + k / 2), o = _mm512_loadu_ps(oo + k / 2);
+                    __m512i u0 = _mm512_loadu_si512(p0 + k), u1 = _mm512_loadu_si512(p1 + k);
+                    __m512i u2 = _mm512_loadu_si512(p2 + k), u3 = _mm512_loadu_si512(p3 + k);
+                    e = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(u0, 16)), v0, e);
+                    o = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(u0, mask)), v0, o);
+                    e = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(u1, 16)), v1, e);
+                    o = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(u1, mask)), v1, o);
+                    e = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(u2, 16)), v2, e);
+                    o = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(u2, mask)), v2, o);
+                    e = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(u3, 16)), v3, e);
+                    o = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(u3, mask)), v3, o);
+                    _mm512_storeu_ps(oe + k / 2, e);
+                    _mm512_storeu_ps(oo + k / 2, o);
+                }
+            } else if (wb != NULL) {
                 const uint16_t *p0 = wb + (long)row * ld + col0, *p1 = p0 + ld, *p2 = p1 + ld, *p3 = p2 + ld;
                 for (int k = 0; k < ncols; k += 16) {
                     __m512 acc = _mm512_loadu_ps(out + k);
@@ -149,11 +205,88 @@ void iae_cols_axpy(const float *w, const uint16_t *wb, long ld, int nrows, const
             }
         }
     }
+#if defined(__AVX512F__)
+    if (split)
+        for (int k = 0; k < ncols / 2; k++) {
+            out[2 * k] += oe[k];
+            out[2 * k + 1] += oo[k];
+        }
+#endif
     for (; r < nrows; r++) {
         const int row = reverse ? nrows - 1 - r : r;
         for (int k = 0; k < ncols; k++) {
             long idx = (long)row * ld + col0 + k;
             out[k] += a[row] * (wb ? bf16_to_f32(wb[idx]) : w[idx]);
         }
+    }
+}
+
+/* out[k] += sum over r in [0, nrows) of a[r] W[row0 + r, k], for all n
+ * columns: the transposed product restricted to a range of rows. */
+void iae_rows_axpy(const float *w, const uint16_t *wb, long ld, int row0, int nrows, const float *a, int n,
+                   float *out, int reverse) {
+#if defined(__AVX512F__)
+    if (n % 32 == 0 && n <= IAE_RECURRENT_MAX_N) {
+        /* Even- and odd-indexed columns accumulate apart for bf16 weights. */
+        float oe[IAE_RECURRENT_MAX_N / 2], oo[IAE_RECURRENT_MAX_N / 2];
+        if (wb != NULL) memset(oe, 0, sizeof(float) * n / 2), memset(oo, 0, sizeof(float) * n / 2);
+        const __m512i mask = _mm512_set1_epi32((int)0xFFFF0000u);
+        int r = 0;
+        for (; r + 4 <= nrows; r += 4) {
+            const int base = reverse ? nrows - 4 - r : r;
+            const long row = (long)row0 + base;
+            const __m512 v0 = _mm512_set1_ps(a[base]), v1 = _mm512_set1_ps(a[base + 1]);
+            const __m512 v2 = _mm512_set1_ps(a[base + 2]), v3 = _mm512_set1_ps(a[base + 3]);
+            if (wb != NULL) {
+                const uint16_t *p0 = wb + row * ld, *p1 = p0 + ld, *p2 = p1 + ld, *p3 = p2 + ld;
+                for (int k = 0; k < n; k += 32) {
+                    __m512 e = _mm512_loadu_ps(oe + k / 2), o = _mm512_loadu_ps(oo + k / 2);
+                    __m512i u0 = _mm512_loadu_si512(p0 + k), u1 = _mm512_loadu_si512(p1 + k);
+                    __m512i u2 = _mm512_loadu_si512(p2 + k), u3 = _mm512_loadu_si512(p3 + k);
+                    e = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(u0, 16)), v0, e);
+                    o = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(u0, mask)), v0, o);
+                    e = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(u1, 16)), v1, e);
+                    o = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(u1, mask)), v1, o);
+                    e = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(u2, 16)), v2, e);
+                    o = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(u2, mask)), v2, o);
+                    e = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(u3, 16)), v3, e);
+                    o = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(u3, mask)), v3, o);
+                    _mm512_storeu_ps(oe + k / 2, e);
+                    _mm512_storeu_ps(oo + k / 2, o);
+                }
+            } else {
+                const float *p0 = w + row * ld, *p1 = p0 + ld, *p2 = p1 + ld, *p3 = p2 + ld;
+                for (int k = 0; k < n; k += 16) {
+                    __m512 acc = _mm512_loadu_ps(out + k);
+                    acc = _mm512_fmadd_ps(_mm512_loadu_ps(p0 + k), v0, acc);
+                    acc = _mm512_fmadd_ps(_mm512_loadu_ps(p1 + k), v1, acc);
+                    acc = _mm512_fmadd_ps(_mm512_loadu_ps(p2 + k), v2, acc);
+                    acc = _mm512_fmadd_ps(_mm512_loadu_ps(p3 + k), v3, acc);
+                    _mm512_storeu_ps(out + k, acc);
+                }
+            }
+        }
+        for (; r < nrows; r++) {
+            const int base = reverse ? nrows - 1 - r : r;
+            const long row = (long)row0 + base;
+            for (int k = 0; k < n; k++) {
+                if (wb != NULL)
+                    (k % 2 ? oo : oe)[k / 2] += a[base] * bf16_to_f32(wb[row * ld + k]);
+                else
+                    out[k] += a[base] * w[row * ld + k];
+            }
+        }
+        if (wb != NULL)
+            for (int k = 0; k < n / 2; k++) {
+                out[2 * k] += oe[k];
+                out[2 * k + 1] += oo[k];
+            }
+        return;
+    }
+#endif
+    for (int r = 0; r < nrows; r++) {
+        const int base = reverse ? nrows - 1 - r : r;
+        const long row = (long)row0 + base;
+        for (int k = 0; k < n; k++) out[k] += a[base] * (wb ? bf16_to_f32(wb[row * ld + k]) : w[row * ld + k]);
     }
 }

@@ -35,6 +35,8 @@ typedef struct {
     float lr, weight_decay;
     int bn_train_mode; /* BatchNorm in training mode during joint training */
     int train_samples; /* size of the training set */
+    iae_lstm_impl lstm_impl; /* recurrent kernel (runtime setting, not stored) */
+    int lstm_bf16;           /* 1: bf16 copy of W_hh for the recurrent products */
 } iae_detector_info;
 
 typedef struct {

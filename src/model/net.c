@@ -218,7 +218,7 @@ static long op_scratch_floats(const iae_op *op, int max_batch, int threads) {
     case IAE_OP_CONV_TRANSPOSE2D:
         return iae_conv_transpose2d_scratch_floats(&op->conv, threads);
     case IAE_OP_LSTM:
-        return iae_lstm_scratch_floats(max_batch, op->out_c);
+        return iae_lstm_scratch_floats(max_batch, op->out_c, threads);
     default:
         return 0;
     }

@@ -34,6 +34,24 @@ typedef struct {
 
 void iae_train_history_free(iae_train_history *h);
 
+/* One optimisation step at a time: forward, loss terms, backward, Adam
+ * (AMSGrad). IAE_STEP_AUTOENCODER minimises the reconstruction MSE (the
+ * pre-training); IAE_STEP_JOINT the IAE-LSTM-KL loss with center c. */
+typedef enum { IAE_STEP_AUTOENCODER, IAE_STEP_JOINT } iae_step_kind;
+typedef struct iae_trainer iae_trainer;
+
+/* Create a trainer for net (sized for net->max_batch); center is (rep_dim)
+ * for IAE_STEP_JOINT and unused otherwise. Allocates everything a step needs. */
+iae_status iae_trainer_create(iae_ctx *ctx, iae_net *net, const iae_detector_info *info, const float *center,
+                              iae_step_kind kind, iae_trainer **out);
+void iae_trainer_free(iae_trainer *t);
+void iae_trainer_set_lr(iae_trainer *t, float lr);
+
+/* One step on x (N, C, H, W). terms receives the total loss, svdd, mse and
+ * kl. Returns nonzero, without updating the parameters, when the loss is not
+ * finite. */
+int iae_trainer_step(iae_trainer *t, const float *x, int n, double terms[4]);
+
 /* Train a detector on train (normal samples only; labels are ignored) with the
  * settings in info. On success *out owns the trained detector. */
 iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info, const iae_dataset *train,

@@ -26,33 +26,102 @@ void iae_train_history_free(iae_train_history *h) {
     memset(h, 0, sizeof(*h));
 }
 
-/* Adam moments for one network, allocated once. */
-typedef struct {
+/* ---------------- one optimisation step ---------------- */
+
+struct iae_trainer {
+    iae_net *net;
+    const iae_detector_info *info;
+    const float *center;
+    iae_step_kind kind;
     iae_adam adam;
-    float *m, *v, *vmax;
-} optimizer;
+    float *m, *v, *vmax; /* Adam moments, same layout as net->param */
+    float *dz, *dout, *target;
+    iae_rng kl_rng;
+};
 
-static iae_status optimizer_create(iae_ctx *ctx, optimizer *o, long count, const iae_detector_info *info) {
-    memset(o, 0, sizeof(*o));
-    iae_adam_init(&o->adam, info->lr, info->weight_decay, 1);
-    o->m = iae_alloc(ctx, sizeof(float) * count, "Adam first moments");
-    o->v = iae_alloc(ctx, sizeof(float) * count, "Adam second moments");
-    o->vmax = iae_alloc(ctx, sizeof(float) * count, "AMSGrad maxima");
-    return o->m && o->v && o->vmax ? IAE_OK : IAE_ERR_NOMEM;
+void iae_trainer_free(iae_trainer *t) {
+    if (t == NULL) return;
+    iae_free(t->m), iae_free(t->v), iae_free(t->vmax);
+    iae_free(t->dz), iae_free(t->dout), iae_free(t->target);
+    iae_free(t);
 }
 
-static void optimizer_free(optimizer *o) {
-    iae_free(o->m), iae_free(o->v), iae_free(o->vmax);
-    memset(o, 0, sizeof(*o));
+iae_status iae_trainer_create(iae_ctx *ctx, iae_net *net, const iae_detector_info *info, const float *center,
+                              iae_step_kind kind, iae_trainer **out) {
+    *out = NULL;
+    iae_trainer *t = iae_alloc(ctx, sizeof(*t), "trainer");
+    if (t == NULL) return IAE_ERR_NOMEM;
+    t->net = net;
+    t->info = info;
+    t->center = center;
+    t->kind = kind;
+    iae_adam_init(&t->adam, info->lr, info->weight_decay, 1);
+    iae_rng_seed(&t->kl_rng, info->seed, IAE_STREAM_KL_TARGET);
+    const long count = net->n_param_floats;
+    const long in_count = (long)net->max_batch * iae_net_input_size(net);
+    const long z_count = (long)net->max_batch * iae_net_z_size(net);
+    t->m = iae_alloc(ctx, sizeof(float) * count, "Adam first moments");
+    t->v = iae_alloc(ctx, sizeof(float) * count, "Adam second moments");
+    t->vmax = iae_alloc(ctx, sizeof(float) * count, "AMSGrad maxima");
+    t->dout = iae_alloc(ctx, sizeof(float) * in_count, "reconstruction gradient");
+    t->dz = iae_alloc(ctx, sizeof(float) * z_count, "feature gradient");
+    t->target = iae_alloc(ctx, sizeof(float) * z_count, "KL target");
+    if (!t->m || !t->v || !t->vmax || !t->dout || !t->dz || !t->target) {
+        iae_trainer_free(t);
+        return IAE_ERR_NOMEM;
+    }
+    *out = t;
+    return IAE_OK;
 }
+
+void iae_trainer_set_lr(iae_trainer *t, float lr) { t->adam.lr = lr; }
+
+int iae_trainer_step(iae_trainer *t, const float *x, int n, double terms[4]) {
+    const iae_detector_info *info = t->info;
+    iae_net *net = t->net;
+    const int dim = iae_net_z_size(net);
+    const long in_count = (long)n * iae_net_input_size(net);
+    const int decoder = net->cfg.use_decoder;
+    const int joint = t->kind == IAE_STEP_JOINT;
+
+    iae_net_zero_grad(net);
+    iae_net_forward(net, n, x, joint ? info->bn_train_mode : 1);
+
+    /* Loss terms and their gradients w.r.t. z and the reconstruction. */
+    double svdd = 0.0, kl = 0.0, mse = 0.0;
+    if (joint) {
+        const float *z = iae_net_z(net);
+        memset(t->dz, 0, sizeof(float) * n * dim);
+        svdd = iae_svdd_loss(n, dim, z, t->center, info->objective, info->radius, info->nu, 1.0f, t->dz, NULL);
+        if (info->w_kl != 0.0f) {
+            if (info->kl_form == IAE_KL_LOG_SOFTMAX)
+                kl = iae_kl_log_softmax_loss(n, dim, z, &t->kl_rng, info->w_kl, t->target, t->dz);
+            else
+                kl = iae_kl_loss(n, dim, z, &t->kl_rng, info->w_kl, t->target, t->dz);
+        }
+    }
+    const float w_mse = joint ? info->w_mse : 1.0f;
+    if (decoder) {
+        memset(t->dout, 0, sizeof(float) * in_count);
+        mse = iae_mse_loss(in_count, iae_net_output(net), x, w_mse, t->dout);
+    }
+    const double loss = svdd + w_mse * mse + info->w_kl * kl * joint;
+    terms[0] = loss, terms[1] = svdd, terms[2] = mse, terms[3] = kl;
+    if (!isfinite(loss)) return 1;
+
+    iae_net_backward(net, n, x, joint ? t->dz : NULL, decoder ? t->dout : NULL);
+    iae_adam_step(&t->adam, net->n_param_floats, net->param, net->grad, t->m, t->v, t->vmax);
+    iae_net_params_changed(net);
+    return 0;
+}
+
+/* ---------------- the training run ---------------- */
 
 /* Copy the samples idx[0..n) of d into x (N, C, H, W). */
 static void gather(const iae_dataset *d, const int *idx, int n, float *x) {
     const long size = (long)d->c * d->h * d->w;
     for (int b = 0; b < n; b++) memcpy(x + b * size, d->x + idx[b] * size, sizeof(float) * size);
 }
-
-static int check_finite(double v) { return isfinite(v); }
 
 static iae_status diverged(iae_ctx *ctx, const char *phase, int epoch, int step, const char *term) {
     return iae_fail(ctx, IAE_ERR_NUMERIC,
@@ -68,57 +137,44 @@ typedef struct {
     const iae_dataset *train;
     iae_progress *progress;
     iae_train_history *history;
-    iae_rng order_rng, kl_rng;
+    iae_rng order_rng;
     int *perm;
-    float *xb, *dout, *dz, *target;
+    float *xb;
     int steps_per_epoch;
 } run_state;
 
-static iae_status pretrain(run_state *rs, iae_net *ae) {
-    const iae_detector_info *info = rs->info;
-    const int bs = info->batch_size;
-    const long in_count = (long)bs * iae_net_input_size(ae);
-    optimizer opt;
-    iae_status st = optimizer_create(rs->ctx, &opt, ae->n_param_floats, info);
-    if (st != IAE_OK) {
-        optimizer_free(&opt);
-        return st;
-    }
-    const char *terms[1] = {"mse"};
-    iae_progress_phase(rs->progress, "pretrain", info->pretrain_epochs, rs->steps_per_epoch, bs, 1, terms);
-    double t0 = iae_now_s();
+/* Run epochs of one phase: shuffled batches, last partial batch dropped. */
+static iae_status run_phase(run_state *rs, iae_trainer *tr, int pretrain, int epochs) {
+    const int bs = rs->info->batch_size;
+    const char *terms_ae[1] = {"mse"}, *terms_joint[4] = {"loss", "svdd", "mse", "kl"};
+    if (pretrain)
+        iae_progress_phase(rs->progress, "pretrain", epochs, rs->steps_per_epoch, bs, 1, terms_ae);
+    else
+        iae_progress_phase(rs->progress, "train", epochs, rs->steps_per_epoch, bs, 4, terms_joint);
 
-    for (int epoch = 0; epoch < info->pretrain_epochs; epoch++) {
-        opt.adam.lr = iae_multistep_lr(info->lr, lr_milestones, 1, LR_GAMMA, epoch);
+    for (int epoch = 0; epoch < epochs; epoch++) {
+        iae_trainer_set_lr(tr, iae_multistep_lr(rs->info->lr, lr_milestones, 1, LR_GAMMA, epoch));
         iae_rng_permutation(&rs->order_rng, rs->perm, rs->train->n);
         iae_progress_epoch_start(rs->progress);
-        double e0 = iae_now_s(), sum = 0.0;
+        double e0 = iae_now_s(), sums[4] = {0};
 
         for (int step = 0; step < rs->steps_per_epoch; step++) {
             gather(rs->train, rs->perm + step * bs, bs, rs->xb);
-            iae_net_zero_grad(ae);
-            iae_net_forward(ae, bs, rs->xb, 1);
-            memset(rs->dout, 0, sizeof(float) * in_count);
-            double mse = iae_mse_loss(in_count, iae_net_output(ae), rs->xb, 1.0f, rs->dout);
-            if (!check_finite(mse)) {
-                optimizer_free(&opt);
-                return diverged(rs->ctx, "pre-training", epoch, step, "reconstruction");
-            }
-            iae_net_backward(ae, bs, rs->xb, NULL, rs->dout);
-            iae_adam_step(&opt.adam, ae->n_param_floats, ae->param, ae->grad, opt.m, opt.v, opt.vmax);
-            iae_net_params_changed(ae);
-            sum += mse;
-            iae_progress_step(rs->progress, epoch, step, &mse);
+            double terms[4];
+            if (iae_trainer_step(tr, rs->xb, bs, terms) != 0)
+                return diverged(rs->ctx, pretrain ? "pre-training" : "training", epoch, step,
+                                pretrain ? "reconstruction" : "total");
+            for (int i = 0; i < 4; i++) sums[i] += terms[i];
+            iae_progress_step(rs->progress, epoch, step, pretrain ? terms + 2 : terms);
         }
 
         iae_epoch_record *r = &rs->history->epochs[rs->history->n++];
-        *r = (iae_epoch_record){.pretrain = 1, .epoch = epoch + 1, .mse = sum / rs->steps_per_epoch,
+        const double k = rs->steps_per_epoch;
+        *r = (iae_epoch_record){.pretrain = pretrain, .epoch = epoch + 1, .loss = sums[0] / k,
+                                .svdd = sums[1] / k, .mse = sums[2] / k, .kl = sums[3] / k,
                                 .seconds = iae_now_s() - e0};
-        r->loss = r->mse;
         iae_progress_epoch_end(rs->progress, epoch);
     }
-    rs->history->pretrain_seconds = iae_now_s() - t0;
-    optimizer_free(&opt);
     return IAE_OK;
 }
 
@@ -144,77 +200,6 @@ static void init_center(run_state *rs, iae_detector *d) {
         if (c < 0.0f && c > -CENTER_EPS) c = -CENTER_EPS;
         d->center[j] = c;
     }
-}
-
-static iae_status train_joint(run_state *rs, iae_detector *d) {
-    const iae_detector_info *info = rs->info;
-    iae_net *net = d->net;
-    const int bs = info->batch_size;
-    const int dim = iae_net_z_size(net);
-    const long in_count = (long)bs * iae_net_input_size(net);
-    const int decoder = net->cfg.use_decoder;
-    optimizer opt;
-    iae_status st = optimizer_create(rs->ctx, &opt, net->n_param_floats, info);
-    if (st != IAE_OK) {
-        optimizer_free(&opt);
-        return st;
-    }
-    const char *terms[4] = {"loss", "svdd", "mse", "kl"};
-    iae_progress_phase(rs->progress, "train", info->epochs, rs->steps_per_epoch, bs, 4, terms);
-    double t0 = iae_now_s();
-
-    for (int epoch = 0; epoch < info->epochs; epoch++) {
-        opt.adam.lr = iae_multistep_lr(info->lr, lr_milestones, 1, LR_GAMMA, epoch);
-        iae_rng_permutation(&rs->order_rng, rs->perm, rs->train->n);
-        iae_progress_epoch_start(rs->progress);
-        double e0 = iae_now_s(), sums[4] = {0};
-
-        for (int step = 0; step < rs->steps_per_epoch; step++) {
-            gather(rs->train, rs->perm + step * bs, bs, rs->xb);
-            iae_net_zero_grad(net);
-            iae_net_forward(net, bs, rs->xb, info->bn_train_mode);
-            const float *z = iae_net_z(net);
-
-            /* Loss terms and their gradients w.r.t. z and the reconstruction. */
-            memset(rs->dz, 0, sizeof(float) * bs * dim);
-            double svdd = iae_svdd_loss(bs, dim, z, d->center, info->objective, info->radius, info->nu,
-                                        1.0f, rs->dz, NULL);
-            double kl = 0.0;
-            if (info->w_kl != 0.0f) {
-                if (info->kl_form == IAE_KL_LOG_SOFTMAX)
-                    kl = iae_kl_log_softmax_loss(bs, dim, z, &rs->kl_rng, info->w_kl, rs->target, rs->dz);
-                else
-                    kl = iae_kl_loss(bs, dim, z, &rs->kl_rng, info->w_kl, rs->target, rs->dz);
-            }
-            double mse = 0.0;
-            if (decoder) {
-                memset(rs->dout, 0, sizeof(float) * in_count);
-                mse = iae_mse_loss(in_count, iae_net_output(net), rs->xb, info->w_mse, rs->dout);
-            }
-            double loss = svdd + info->w_mse * mse + info->w_kl * kl;
-            if (!check_finite(loss)) {
-                optimizer_free(&opt);
-                return diverged(rs->ctx, "training", epoch, step, "total");
-            }
-
-            iae_net_backward(net, bs, rs->xb, rs->dz, decoder ? rs->dout : NULL);
-            iae_adam_step(&opt.adam, net->n_param_floats, net->param, net->grad, opt.m, opt.v, opt.vmax);
-            iae_net_params_changed(net);
-
-            double values[4] = {loss, svdd, mse, kl};
-            for (int i = 0; i < 4; i++) sums[i] += values[i];
-            iae_progress_step(rs->progress, epoch, step, values);
-        }
-
-        iae_epoch_record *r = &rs->history->epochs[rs->history->n++];
-        const double k = rs->steps_per_epoch;
-        *r = (iae_epoch_record){.pretrain = 0, .epoch = epoch + 1, .loss = sums[0] / k, .svdd = sums[1] / k,
-                                .mse = sums[2] / k, .kl = sums[3] / k, .seconds = iae_now_s() - e0};
-        iae_progress_epoch_end(rs->progress, epoch);
-    }
-    rs->history->train_seconds = iae_now_s() - t0;
-    optimizer_free(&opt);
-    return IAE_OK;
 }
 
 static iae_status validate_info(iae_ctx *ctx, const iae_detector_info *info, const iae_dataset *train) {
@@ -246,20 +231,16 @@ iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info, const
     run_state rs = {.ctx = ctx, .info = info, .train = train, .progress = progress, .history = history};
     rs.steps_per_epoch = train->n / bs;
     iae_rng_seed(&rs.order_rng, info->seed, IAE_STREAM_DATA_ORDER);
-    iae_rng_seed(&rs.kl_rng, info->seed, IAE_STREAM_KL_TARGET);
 
     const long in_size = (long)train->c * train->h * train->w;
-    const int dim = info->net.rep_dim;
     iae_net *ae = NULL;
     iae_detector *d = NULL;
+    iae_trainer *tr = NULL;
     history->epochs = iae_alloc(ctx, sizeof(iae_epoch_record) * (info->epochs + info->pretrain_epochs + 1),
                                 "training history");
     rs.perm = iae_alloc(ctx, sizeof(int) * train->n, "sample order");
     rs.xb = iae_alloc(ctx, sizeof(float) * bs * in_size, "input batch");
-    rs.dout = iae_alloc(ctx, sizeof(float) * bs * in_size, "reconstruction gradient");
-    rs.dz = iae_alloc(ctx, sizeof(float) * bs * dim, "feature gradient");
-    rs.target = iae_alloc(ctx, sizeof(float) * bs * dim, "KL target");
-    if (!history->epochs || !rs.perm || !rs.xb || !rs.dout || !rs.dz || !rs.target) {
+    if (!history->epochs || !rs.perm || !rs.xb) {
         st = IAE_ERR_NOMEM;
         goto done;
     }
@@ -272,30 +253,51 @@ iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info, const
     if ((st = iae_net_create(ctx, &ae_cfg, bs, &ae)) != IAE_OK) goto done;
     iae_rng_seed(&init_rng, info->seed, IAE_STREAM_AE_INIT);
     if ((st = iae_net_init_params(ctx, ae, &init_rng)) != IAE_OK) goto done;
-    if ((st = pretrain(&rs, ae)) != IAE_OK) goto done;
+    if ((st = iae_trainer_create(ctx, ae, info, NULL, IAE_STEP_AUTOENCODER, &tr)) != IAE_OK) goto done;
+    double t0 = iae_now_s();
+    if ((st = run_phase(&rs, tr, 1, info->pretrain_epochs)) != IAE_OK) goto done;
+    history->pretrain_seconds = iae_now_s() - t0;
+    iae_trainer_free(tr);
+    tr = NULL;
 
     /* 2. Target network and weight transfer. */
     if ((st = iae_detector_create(ctx, info, bs, &d)) != IAE_OK) goto done;
+    if ((st = iae_net_set_lstm_kernel(ctx, d->net, info->lstm_impl, info->lstm_bf16)) != IAE_OK) goto done;
     iae_rng_seed(&init_rng, info->seed, IAE_STREAM_NET_INIT);
     if ((st = iae_net_init_params(ctx, d->net, &init_rng)) != IAE_OK) goto done;
     history->transferred = iae_net_copy_matching(d->net, ae);
     iae_net_free(ae);
     ae = NULL;
+    iae_progress_note(progress, "copied %d tensors (weights and BatchNorm statistics) from the autoencoder",
+                      history->transferred);
 
     /* 3. Center. */
-    double c0 = iae_now_s();
+    iae_progress_note(progress, "placing the center over %d training batches", rs.steps_per_epoch);
+    t0 = iae_now_s();
     init_center(&rs, d);
-    history->center_seconds = iae_now_s() - c0;
+    history->center_seconds = iae_now_s() - t0;
+    double norm = 0.0;
+    int pushed = 0;
+    for (int j = 0; j < iae_net_z_size(d->net); j++) {
+        norm += (double)d->center[j] * d->center[j];
+        pushed += fabsf(d->center[j]) == CENTER_EPS;
+    }
+    iae_progress_note(progress, "center: norm %.4f, %d entries at +-%.1f (%.1f s)", sqrt(norm), pushed, CENTER_EPS,
+                      history->center_seconds);
 
     /* 4. Joint training. */
-    if ((st = train_joint(&rs, d)) != IAE_OK) goto done;
+    if ((st = iae_trainer_create(ctx, d->net, info, d->center, IAE_STEP_JOINT, &tr)) != IAE_OK) goto done;
+    t0 = iae_now_s();
+    if ((st = run_phase(&rs, tr, 0, info->epochs)) != IAE_OK) goto done;
+    history->train_seconds = iae_now_s() - t0;
     *out = d;
     d = NULL;
 
 done:
+    iae_trainer_free(tr);
     iae_net_free(ae);
     iae_detector_free(d);
-    iae_free(rs.perm), iae_free(rs.xb), iae_free(rs.dout), iae_free(rs.dz), iae_free(rs.target);
+    iae_free(rs.perm), iae_free(rs.xb);
     if (st != IAE_OK) iae_train_history_free(history);
     return st;
 }
