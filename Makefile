@@ -4,6 +4,7 @@
 #   make test       install missing packages (with the data set), build, run the whole
 #                   suite (ctest)
 #   make bench      time the networks on this machine (iae bench)
+#   make bench-compare  the same side by side with the PyTorch reference
 #   make clean      remove the build folder
 
 BUILD ?= build
@@ -14,7 +15,7 @@ CMAKE_FLAGS ?=
 RUN_ARGS ?= train --dataset fashion-mnist --normal-class 0 --metrics $(BUILD)/run-metrics.json \
             --out $(BUILD)/run-model.iae
 
-.PHONY: all build deps deps-run run test bench clean
+.PHONY: all build deps deps-run deps-bench run test bench bench-compare clean
 
 all: build
 
@@ -34,8 +35,15 @@ run: deps-run build
 test: deps-run build
 	cd $(BUILD) && ctest --output-on-failure -j 1
 
-bench: deps-run build
+bench: deps build
 	./$(BUILD)/iae bench
+
+deps-bench:
+	@sh scripts/install-deps.sh bench
+
+# iae and the PyTorch reference, alternately, with iae/PyTorch ratios.
+bench-compare: deps-bench build
+	sh bench/compare.sh $(BUILD)/bench-compare
 
 clean:
 	rm -rf $(BUILD)

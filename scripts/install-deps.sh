@@ -11,7 +11,7 @@ for group in "$@"; do
     case "$group" in
         build) ;;
         run) packages="$packages dataset-fashion-mnist" ;;
-        bench) packages="$packages dataset-fashion-mnist python3-torch python3-numpy python3-sklearn" ;;
+        bench) packages="$packages dataset-fashion-mnist python3-torch python3-numpy python3-sklearn time" ;;
         *) echo "install-deps.sh: unknown group '$group'; expected build, run or bench" >&2; exit 2 ;;
     esac
 done
