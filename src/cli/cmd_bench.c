@@ -44,6 +44,14 @@ static int cmp_double(const void *a, const void *b) {
 
 typedef void (*bench_fn)(void *arg);
 
+/* Median, minimum and maximum of t[0..n) (sorted in place). */
+static timing summarize(double *t, int n) {
+    qsort(t, n, sizeof(double), cmp_double);
+    timing r = {t[n / 2], t[0], t[n - 1], n};
+    if (n % 2 == 0) r.median_s = 0.5 * (t[n / 2 - 1] + t[n / 2]);
+    return r;
+}
+
 static timing time_calls(bench_fn fn, void *arg, const bench_opts *o) {
     double t[MAX_REPEATS];
     for (int i = 0; i < o->warmup; i++) fn(arg);
@@ -52,10 +60,7 @@ static timing time_calls(bench_fn fn, void *arg, const bench_opts *o) {
         fn(arg);
         t[i] = iae_now_s() - t0;
     }
-    qsort(t, o->repeats, sizeof(double), cmp_double);
-    timing r = {t[o->repeats / 2], t[0], t[o->repeats - 1], o->repeats};
-    if (o->repeats % 2 == 0) r.median_s = 0.5 * (t[o->repeats / 2 - 1] + t[o->repeats / 2]);
-    return r;
+    return summarize(t, o->repeats);
 }
 
 /* ---------------- machine limits ---------------- */
@@ -95,35 +100,48 @@ static void read_cpuinfo(machine *m) {
     fclose(f);
 }
 
-/* Register-only FMA loop: 16 independent accumulators per thread, enough to
- * cover FMA latency times the number of FMA pipes on current x86 cores. */
-static double fma_loop(long iters) {
+/* Register-only FMA loop: 12 independent accumulators with distinct start
+ * values (identical chains would be merged by the compiler), enough to cover
+ * FMA latency times the number of FMA pipes of current x86 cores. Every
+ * accumulator feeds the result, so none is optimised away. */
+#define FMA_CHAINS 12
 #if defined(__AVX512F__)
-    __m512 a[16], x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f);
-    for (int i = 0; i < 16; i++) a[i] = _mm512_set1_ps((float)i);
-    for (long it = 0; it < iters; it++)
-        for (int i = 0; i < 16; i++) a[i] = _mm512_fmadd_ps(a[i], x, y);
-    float s = 0.0f;
-    for (int i = 0; i < 16; i++) s += _mm512_reduce_add_ps(a[i]);
-    return s;
+#define VEC __m512
+#define VSET _mm512_set1_ps
+#define VFMA _mm512_fmadd_ps
+#define VADD _mm512_add_ps
+#define VSUM _mm512_reduce_add_ps
 #elif defined(__AVX2__)
-    __m256 a[16], x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-7f);
-    for (int i = 0; i < 16; i++) a[i] = _mm256_set1_ps((float)i);
-    for (long it = 0; it < iters; it++)
-        for (int i = 0; i < 16; i++) a[i] = _mm256_fmadd_ps(a[i], x, y);
-    float tmp[8], s = 0.0f;
-    for (int i = 0; i < 16; i++) {
-        _mm256_storeu_ps(tmp, a[i]);
-        for (int k = 0; k < 8; k++) s += tmp[k];
+#define VEC __m256
+#define VSET _mm256_set1_ps
+#define VFMA _mm256_fmadd_ps
+#define VADD _mm256_add_ps
+static float VSUM(__m256 v) {
+    float t[8];
+    _mm256_storeu_ps(t, v);
+    return t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7];
+}
+#endif
+
+static double fma_loop(long iters) {
+#if defined(__AVX512F__) || defined(__AVX2__)
+    const VEC x = VSET(0.999999f), y = VSET(1e-7f);
+    VEC a0 = VSET(0), a1 = VSET(1), a2 = VSET(2), a3 = VSET(3), a4 = VSET(4), a5 = VSET(5);
+    VEC a6 = VSET(6), a7 = VSET(7), a8 = VSET(8), a9 = VSET(9), a10 = VSET(10), a11 = VSET(11);
+    for (long it = 0; it < iters; it++) {
+        a0 = VFMA(a0, x, y), a1 = VFMA(a1, x, y), a2 = VFMA(a2, x, y), a3 = VFMA(a3, x, y);
+        a4 = VFMA(a4, x, y), a5 = VFMA(a5, x, y), a6 = VFMA(a6, x, y), a7 = VFMA(a7, x, y);
+        a8 = VFMA(a8, x, y), a9 = VFMA(a9, x, y), a10 = VFMA(a10, x, y), a11 = VFMA(a11, x, y);
     }
-    return s;
+    VEC s = VADD(VADD(VADD(a0, a1), VADD(a2, a3)), VADD(VADD(a4, a5), VADD(a6, a7)));
+    return VSUM(VADD(s, VADD(VADD(a8, a9), VADD(a10, a11))));
 #else
-    float a[16];
-    for (int i = 0; i < 16; i++) a[i] = (float)i;
+    float a[FMA_CHAINS];
+    for (int i = 0; i < FMA_CHAINS; i++) a[i] = (float)i;
     for (long it = 0; it < iters; it++)
-        for (int i = 0; i < 16; i++) a[i] = a[i] * 0.999999f + 1e-7f;
+        for (int i = 0; i < FMA_CHAINS; i++) a[i] = a[i] * 0.999999f + 1e-7f;
     float s = 0.0f;
-    for (int i = 0; i < 16; i++) s += a[i];
+    for (int i = 0; i < FMA_CHAINS; i++) s += a[i];
     return s;
 #endif
 }
@@ -154,7 +172,7 @@ static void measure_machine(machine *m, int threads) {
         if (dt < best) best = dt;
     }
     if (sink == 12345.0) fprintf(stderr, " ");
-    m->fma_gflops = 2.0 * 16 * m->lanes * (double)iters * threads / best / 1e9;
+    m->fma_gflops = 2.0 * FMA_CHAINS * m->lanes * (double)iters * threads / best / 1e9;
     if (m->mhz > 0) m->fma_per_cycle = m->fma_gflops * 1e3 / (2.0 * m->lanes * m->mhz * threads);
 
     /* Read bandwidth: sum a 1 GiB buffer, median of 5. */
@@ -347,10 +365,22 @@ static iae_status bench_batch(iae_ctx *ctx, int batch, const bench_opts *o, long
     for (int j = 0; j < 128; j++) det->center[j] = 0.1f * ((j % 3) - 1);
     if ((st = iae_trainer_create(ctx, det->net, &info, det->center, IAE_STEP_JOINT, &tr)) != IAE_OK) goto done;
     step_arg sa = {tr, x, batch};
+    /* Training steps of the three kernels, interleaved step by step so that
+     * a change in machine load affects all three alike. */
+    {
+        double t[3][MAX_REPEATS];
+        for (int i = -o->warmup; i < o->repeats; i++)
+            for (int v = 0; v < 3; v++) {
+                if ((st = iae_net_set_lstm_kernel(ctx, det->net, variants[v].impl, variants[v].bf16)) != IAE_OK)
+                    goto done;
+                double t0 = iae_now_s();
+                run_step(&sa);
+                if (i >= 0) t[v][i] = iae_now_s() - t0;
+            }
+        for (int v = 0; v < 3; v++) r->iae_step[v] = summarize(t[v], o->repeats);
+    }
     for (int v = 0; v < 3; v++) {
         if ((st = iae_net_set_lstm_kernel(ctx, det->net, variants[v].impl, variants[v].bf16)) != IAE_OK) goto done;
-        r->iae_step[v] = time_calls(run_step, &sa, o);
-
         /* LSTM recurrent part = whole layer minus its GEMMs. */
         const long g4 = 4L * 2048;
         scratch = iae_alloc(ctx, sizeof(float) * (g4 * batch + 2L * batch * 2048), "LSTM bench buffers");
@@ -483,7 +513,8 @@ static void print_report(const machine *m, const batch_result *res, int n_res, c
     printf("  fp32 FMA peak: %.0f GFLOP/s measured (register-only FMA loop, all threads)\n", m->fma_gflops);
     printf("    = %d lanes (%s, the build's vector width) x 2 FLOP x %.2f vector FMA/cycle/core (derived)\n", m->lanes,
            m->isa, m->fma_per_cycle);
-    printf("      x %.0f MHz (/proc/cpuinfo) x %d cores\n", m->mhz, m->threads);
+    printf("      x %.0f MHz (/proc/cpuinfo, the nominal clock; turbo raises the real one) x %d cores\n", m->mhz,
+           m->threads);
     for (int k = 0; k < n_res; k++) {
         const batch_result *r = &res[k];
         printf("\nbatch %d:\n", r->batch);

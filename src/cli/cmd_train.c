@@ -48,6 +48,8 @@ static void train_usage(FILE *out) {
             "  --seed N                seed of initialisation, data order and KL targets,\n"
             "                          0 to 2^64-1 (default 0)\n"
             "  --threads N             CPU threads, 1-1024 (default: all online cores)\n"
+            "  --lstm-kernel NAME      fused: iae's recurrent kernels (default); gemv: one OpenBLAS\n"
+            "                          sgemv per step, the straightforward path, for checking\n"
             "  --lstm-bf16             run the LSTM's recurrent products on a bf16 copy of the\n"
             "                          recurrent weights (fp32 master weights and sums; faster,\n"
             "                          slightly different results; default off)\n"
@@ -63,7 +65,7 @@ static void train_usage(FILE *out) {
 enum {
     OPT_DATASET = 256, OPT_DATA, OPT_CLASS, OPT_REFNORM, OPT_PRE_EPOCHS, OPT_EPOCHS, OPT_BATCH, OPT_LR,
     OPT_WD, OPT_MSE_W, OPT_KL_W, OPT_KL_FORM, OPT_JOINT_BN, OPT_SEED, OPT_THREADS, OPT_OUT, OPT_METRICS,
-    OPT_QUIET, OPT_HELP, OPT_BF16, OPT_LAST
+    OPT_QUIET, OPT_HELP, OPT_BF16, OPT_KERNEL, OPT_LAST
 };
 
 static const struct option train_options[] = {
@@ -87,6 +89,7 @@ static const struct option train_options[] = {
     {"quiet", no_argument, 0, OPT_QUIET},
     {"help", no_argument, 0, OPT_HELP},
     {"lstm-bf16", no_argument, 0, OPT_BF16},
+    {"lstm-kernel", required_argument, 0, OPT_KERNEL},
     {0, 0, 0, 0},
 };
 
@@ -122,6 +125,7 @@ int cmd_train(int argc, char **argv) {
     double lr = 1e-4, wd = 0.5e-6, w_mse = -1, w_kl = -1;
     uint64_t seed = 0;
     int quiet = 0, refnorm = 0, kl_form = IAE_KL_REFERENCE, bn_train = 1, bf16 = 0, data_given = 0;
+    iae_lstm_impl lstm_impl = IAE_LSTM_FUSED;
     unsigned char seen[OPT_LAST - OPT_DATASET] = {0};
 
     opterr = 0;
@@ -179,6 +183,14 @@ int cmd_train(int argc, char **argv) {
         case OPT_METRICS: metrics_path = optarg; break;
         case OPT_QUIET: quiet = 1; break;
         case OPT_BF16: bf16 = 1; break;
+        case OPT_KERNEL:
+            if (strcmp(optarg, "fused") == 0 || strcmp(optarg, "gemv") == 0)
+                lstm_impl = strcmp(optarg, "gemv") == 0 ? IAE_LSTM_GEMV : IAE_LSTM_FUSED;
+            else {
+                cli_error("invalid value '%s' for --lstm-kernel: expected fused or gemv", optarg);
+                ok = 0;
+            }
+            break;
         case OPT_HELP: train_usage(stdout); return 0;
         case ':':
             cli_error("option %s needs a value; run 'iae train --help'", argv[optind - 1]);
@@ -191,6 +203,10 @@ int cmd_train(int argc, char **argv) {
     }
     if (optind < argc) {
         cli_error("unexpected argument '%s'; run 'iae train --help'", argv[optind]);
+        return IAE_EXIT_USAGE;
+    }
+    if (bf16 && lstm_impl == IAE_LSTM_GEMV) {
+        cli_error("--lstm-bf16 needs the fused kernel; drop --lstm-kernel gemv");
         return IAE_EXIT_USAGE;
     }
     if (normal_class < 0) {
@@ -256,7 +272,7 @@ int cmd_train(int argc, char **argv) {
     info.weight_decay = (float)wd;
     info.bn_train_mode = bn_train;
     info.train_samples = train.n;
-    info.lstm_impl = IAE_LSTM_FUSED;
+    info.lstm_impl = lstm_impl;
     info.lstm_bf16 = bf16;
     iae_progress_note(&progress,
                       "seed %llu, batch %ld, %ld pre-training + %ld training epochs, lr %g, mse weight %g, "

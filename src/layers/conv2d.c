@@ -6,8 +6,8 @@
  * Backward, per image b: dw += dy_b col^T
  *                        dx_b = col2im(w^T dy_b)
  * Images are split over OpenMP threads, each running a single-threaded GEMM.
- * Each thread accumulates dw into its own slice of scratch; the slices are
- * then added in thread order, so dw depends only on the thread count.
+ * Each thread sums dw over its images in its own slice of scratch; the slices
+ * are then added in thread order, so dw depends only on the thread count.
  */
 #include <cblas.h>
 #include <string.h>
@@ -96,7 +96,7 @@ void iae_conv2d_backward(const iae_conv_geom *g, int n, const float *x, const fl
         for (long i = 0; i < (long)g->cout * kk; i++) {
             float sum = 0.0f;
             for (int t = 0; t < threads; t++) sum += scratch[(long)t * per_thread + 2L * kk * hw + i];
-            dw[i] += sum;
+            dw[i] = sum;
         }
     }
 }

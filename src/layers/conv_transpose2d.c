@@ -92,7 +92,7 @@ void iae_conv_transpose2d_backward(const iae_conv_geom *g, int n, const float *x
         for (long i = 0; i < (long)g->cin * ck; i++) {
             float sum = 0.0f;
             for (int t = 0; t < threads; t++) sum += scratch[(long)t * per_thread + (long)ck * hw_in + i];
-            dw[i] += sum;
+            dw[i] = sum;
         }
     }
 }

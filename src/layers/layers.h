@@ -6,8 +6,9 @@
  *   the outermost dimension first. Letters: N batch (for the LSTM also T, the
  *   number of time steps, which is the batch), C channels, H, W height and
  *   width, I input features, Hd hidden units, O output features.
- * - Backward kernels write the input gradient dx (=) and accumulate parameter
- *   gradients (+=); the training step zeroes parameter gradients once.
+ * - Backward kernels write the input gradient dx and the parameter gradients
+ *   (=, no accumulation): in these networks every parameter belongs to one
+ *   op, so the gradient block needs no zeroing between steps.
  * - Kernels never allocate. Those that need working memory take a scratch
  *   buffer whose size in floats the matching *_scratch_floats function gives
  *   for a thread count.
@@ -56,7 +57,7 @@ void iae_col2im(const float *col, int c, int h, int w, int k, int stride, int pa
 long iae_conv2d_scratch_floats(const iae_conv_geom *g, int threads);
 void iae_conv2d_forward(const iae_conv_geom *g, int n, const float *x, const float *w, float *y,
                         float *scratch);
-/* dx may be NULL (input gradient not needed); dw accumulates. */
+/* dx may be NULL (input gradient not needed). */
 void iae_conv2d_backward(const iae_conv_geom *g, int n, const float *x, const float *w,
                          const float *dy, float *dx, float *dw, float *scratch);
 
@@ -103,7 +104,7 @@ void iae_upsample2x_forward(int n, int c, int h, int w, const float *x, float *y
 void iae_upsample2x_backward(int n, int c, int h, int w, const float *dy, float *dx);
 
 /* ---- linear.c: Linear without bias ----
- * x (N, I), w (O, I), y (N, O) = x w^T. dx may be NULL; dw accumulates. */
+ * x (N, I), w (O, I), y (N, O) = x w^T. dx may be NULL. */
 void iae_linear_forward(int n, int in, int out, const float *x, const float *w, float *y);
 void iae_linear_backward(int n, int in, int out, const float *x, const float *w, const float *dy,
                          float *dx, float *dw);

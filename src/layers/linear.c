@@ -1,6 +1,6 @@
 /*
  * Linear layer without bias: y = x w^T.
- * x (N, I), w (O, I), y (N, O).  Backward: dx = dy w, dw += dy^T x.
+ * x (N, I), w (O, I), y (N, O).  Backward: dx = dy w, dw = dy^T x.
  */
 #include <cblas.h>
 
@@ -15,5 +15,5 @@ void iae_linear_backward(int n, int in, int out, const float *x, const float *w,
     if (dx != NULL)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, dy, out, w, in, 0.0f,
                     dx, in);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, 1.0f, dy, out, x, in, 1.0f, dw, in);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, 1.0f, dy, out, x, in, 0.0f, dw, in);
 }

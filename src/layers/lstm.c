@@ -9,7 +9,7 @@
  * recurrent product W_hh h_{t-1} runs step by step (a GEMV). The backward pass
  * walks the steps in reverse to get the gate gradients da_t, then forms the
  * weight gradients with one GEMM each over the whole sequence:
- *   dW_ih += da^T x,  dW_hh += da^T h_prev,  db += sum_t da_t,  dx = da W_ih.
+ *   dW_ih = da^T x,  dW_hh = da^T h_prev,  db = sum_t da_t,  dx = da W_ih.
  */
 #include <cblas.h>
 #include <math.h>
@@ -186,16 +186,16 @@ void iae_lstm_backward(int t_len, int in, int hid, const float *x, const float *
     }
 
     /* 2. Parameter and input gradients over the whole sequence. */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g4, in, t_len, 1.0f, dgates, g4, x, in, 1.0f,
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g4, in, t_len, 1.0f, dgates, g4, x, in, 0.0f,
                 dw_ih, in);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g4, hid, t_len, 1.0f, dgates, g4, hs, hid,
-                1.0f, dw_hh, hid);
+                0.0f, dw_hh, hid);
 #pragma omp parallel for schedule(static)
     for (int j = 0; j < g4; j++) {
         float sum = 0.0f;
         for (int t = 0; t < t_len; t++) sum += dgates[(long)t * g4 + j];
-        db_ih[j] += sum;
-        db_hh[j] += sum;
+        db_ih[j] = sum;
+        db_hh[j] = sum;
     }
     if (dx != NULL)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t_len, in, g4, 1.0f, dgates, g4, w_ih,

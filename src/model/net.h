@@ -138,7 +138,7 @@ int iae_net_z_size(const iae_net *net);       /* rep_dim */
 
 /* Backward pass of the last forward pass. dz (N, rep_dim) is the loss gradient
  * w.r.t. z and dout (N, C, H, W) w.r.t. the reconstruction; either may be NULL.
- * Parameter gradients accumulate into net->grad. */
+ * Parameter gradients are written to net->grad (each parameter has one op). */
 void iae_net_backward(iae_net *net, int n, const float *x, const float *dz, const float *dout);
 
 void iae_net_zero_grad(iae_net *net);

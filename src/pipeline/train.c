@@ -84,7 +84,6 @@ int iae_trainer_step(iae_trainer *t, const float *x, int n, double terms[4]) {
     const int decoder = net->cfg.use_decoder;
     const int joint = t->kind == IAE_STEP_JOINT;
 
-    iae_net_zero_grad(net);
     iae_net_forward(net, n, x, joint ? info->bn_train_mode : 1);
 
     /* Loss terms and their gradients w.r.t. z and the reconstruction. */

@@ -80,6 +80,8 @@ iae_status iae_metrics_write_json(iae_ctx *ctx, const char *path, const iae_metr
     add(&s, "  \"objective\": \"%s\",\n",
         in->objective == IAE_OBJECTIVE_SOFT_BOUNDARY ? "soft-boundary" : "one-class");
     add(&s, "  \"joint_batchnorm\": \"%s\",\n", in->bn_train_mode ? "train" : "eval");
+    add(&s, "  \"lstm_kernel\": \"%s\",\n",
+        in->lstm_impl == IAE_LSTM_GEMV ? "gemv fp32" : (in->lstm_bf16 ? "fused bf16" : "fused fp32"));
     add_string(&s, "data_dir", m->data_dir);
     add_string(&s, "model_file", m->model_file);
     add(&s, "  \"normalization\": {\"source\": \"%s\", \"min\": %.9g, \"max\": %.9g},\n",
