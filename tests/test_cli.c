@@ -243,8 +243,9 @@ static void test_train_then_eval(void **state) {
              out);
     expect(args, 0, NULL);
     const char *eval_json = read_text(tu_path(out, "e.json"));
-    /* Batch context with the training batch size reproduces train's scores. */
-    const char *a = strstr(json, "\"auroc\""), *b = strstr(eval_json, "\"auroc\"");
+    /* Batch context with the training batch size reproduces train's scores
+     * (the top-level "auroc" object, the last line of both files). */
+    const char *a = strstr(json, "\n  \"auroc\""), *b = strstr(eval_json, "\n  \"auroc\"");
     assert_non_null(a);
     assert_non_null(b);
     assert_string_equal(a, b);

@@ -173,6 +173,51 @@ static void test_iae_gradients_train_mode(void **state) { check_network_gradient
 static void test_iae_gradients_eval_mode(void **state) { check_network_gradients(1, 1, 0); }
 static void test_encoder_only_gradients(void **state) { check_network_gradients(1, 0, 1); }
 
+/* Memory and none contexts: each sample is scored alone, bit-identically
+ * whatever its batch and position, and equals one LSTM step from the state. */
+static void test_independent_contexts(void **state) {
+    iae_ctx ctx;
+    iae_ctx_init(&ctx, 2);
+    enum { B = 6 };
+    iae_net *net = make_net(&ctx, 1, 1, B, 21);
+    float h[2048], c[2048], x[B * 1024];
+    tu_fill(h, 2048, -0.5f, 0.5f, 30);
+    tu_fill(c, 2048, -1.0f, 1.0f, 31);
+    tu_fill(x, B * 1024, 0, 1, 32);
+    assert_int_equal(iae_net_set_context(&ctx, net, IAE_CONTEXT_MEMORY), IAE_ERR_ARGUMENT);
+    iae_net_set_memory(net, h, c);
+    for (int mode = IAE_CONTEXT_MEMORY; mode <= IAE_CONTEXT_NONE; mode++) {
+        assert_int_equal(iae_net_set_context(&ctx, net, (iae_lstm_context)mode), IAE_OK);
+        iae_net_forward(net, B, x, 0);
+        float z[B * 128], out[B * 1024];
+        memcpy(z, iae_net_z(net), sizeof(z));
+        memcpy(out, iae_net_output(net), sizeof(out));
+        /* Alone, and in reversed order. */
+        for (int b = 0; b < B; b++) {
+            iae_net_forward(net, 1, x + b * 1024, 0);
+            assert_memory_equal(iae_net_z(net), z + b * 128, sizeof(float) * 128);
+            assert_memory_equal(iae_net_output(net), out + b * 1024, sizeof(float) * 1024);
+        }
+        float rev[B * 1024];
+        for (int b = 0; b < B; b++) memcpy(rev + b * 1024, x + (B - 1 - b) * 1024, sizeof(float) * 1024);
+        iae_net_forward(net, B, rev, 0);
+        for (int b = 0; b < B; b++)
+            assert_memory_equal(iae_net_z(net) + b * 128, z + (B - 1 - b) * 128, sizeof(float) * 128);
+
+        /* The batch context with the same initial state and one sample is
+         * the same computation, up to float summation order. */
+        assert_int_equal(iae_net_set_context(&ctx, net, IAE_CONTEXT_BATCH), IAE_OK);
+        net->lstm_h0 = mode == IAE_CONTEXT_MEMORY ? h : NULL;
+        net->lstm_c0 = mode == IAE_CONTEXT_MEMORY ? c : NULL;
+        for (int b = 0; b < B; b++) {
+            iae_net_forward(net, 1, x + b * 1024, 0);
+            for (int j = 0; j < 128; j++) assert_float_equal(iae_net_z(net)[j], z[b * 128 + j], 1e-4);
+        }
+        net->lstm_h0 = net->lstm_c0 = NULL;
+    }
+    iae_net_free(net);
+}
+
 static void test_forward_is_deterministic(void **state) {
     iae_ctx ctx;
     iae_ctx_init(&ctx, 2);
@@ -196,6 +241,7 @@ int main(void) {
         cmocka_unit_test(test_iae_gradients_eval_mode),
         cmocka_unit_test(test_encoder_only_gradients),
         cmocka_unit_test(test_forward_is_deterministic),
+        cmocka_unit_test(test_independent_contexts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -61,8 +61,10 @@ static int setup(void **state) {
     in->lr = 1e-3f, in->weight_decay = 0.5e-6f;
     in->bn_train_mode = 1;
     in->train_samples = f->train.n;
+    in->validation_fraction = 0.2f;
+    in->threshold_fpr = 0.25f;
     f->det = train_once(f, 5);
-    if (iae_score(&f->ctx, f->det, f->test.x, f->test.n, BATCH, &f->scores) != IAE_OK) fail_msg("%s", f->ctx.error);
+    if (iae_score(&f->ctx, f->det, f->test.x, f->test.n, BATCH, IAE_CONTEXT_BATCH, &f->scores) != IAE_OK) fail_msg("%s", f->ctx.error);
     *state = f;
     return 0;
 }
@@ -147,7 +149,7 @@ static void test_last_partial_batch_kept(void **state) {
     const int tail = N_TEST % BATCH, start = N_TEST - tail;
     assert_true(tail > 0);
     iae_scores s;
-    assert_int_equal(iae_score(&f->ctx, f->det, f->test.x + (long)start * 1024, tail, BATCH, &s), IAE_OK);
+    assert_int_equal(iae_score(&f->ctx, f->det, f->test.x + (long)start * 1024, tail, BATCH, IAE_CONTEXT_BATCH, &s), IAE_OK);
     assert_memory_equal(s.svdd, f->scores.svdd + start, sizeof(float) * tail);
     assert_memory_equal(s.mse, f->scores.mse + start, sizeof(float) * tail);
     iae_scores_free(&s);
@@ -164,11 +166,77 @@ static void test_model_file_round_trip(void **state) {
     assert_float_equal(loaded->info.w_kl, 0.01f, 0);
     assert_float_equal(loaded->info.norm_min, f->info.norm_min, 0);
     iae_scores s;
-    assert_int_equal(iae_score(&f->ctx, loaded, f->test.x, f->test.n, BATCH, &s), IAE_OK);
+    assert_int_equal(iae_score(&f->ctx, loaded, f->test.x, f->test.n, BATCH, IAE_CONTEXT_BATCH, &s), IAE_OK);
     for (int k = 0; k < IAE_N_SCORES; k++)
         assert_memory_equal(iae_scores_get(&s, k), iae_scores_get(&f->scores, k), sizeof(float) * N_TEST);
     iae_scores_free(&s);
+
+    /* Memory state, statistics and threshold survive, and so do the
+     * memory-context scores. */
+    assert_true(loaded->net->has_memory);
+    assert_memory_equal(loaded->net->memory_state, f->det->net->memory_state, sizeof(float) * 2 * 2048);
+    assert_memory_equal(&loaded->stats, &f->det->stats, sizeof(iae_score_stats));
+    assert_float_equal(loaded->info.threshold, f->det->info.threshold, 0);
+    assert_int_equal(loaded->info.score_context, IAE_CONTEXT_MEMORY);
+    iae_scores a, b;
+    assert_int_equal(iae_score(&f->ctx, loaded, f->test.x, f->test.n, BATCH, IAE_CONTEXT_MEMORY, &a), IAE_OK);
+    assert_int_equal(iae_score(&f->ctx, f->det, f->test.x, f->test.n, BATCH, IAE_CONTEXT_MEMORY, &b), IAE_OK);
+    for (int k = 0; k < IAE_N_SCORES; k++)
+        assert_memory_equal(iae_scores_get(&a, k), iae_scores_get(&b, k), sizeof(float) * N_TEST);
+    iae_scores_free(&a), iae_scores_free(&b);
     iae_detector_free(loaded);
+}
+
+/* Held-out normals: 20% of 20 images give the statistics and the threshold,
+ * and the LSTM memory state is set. */
+static void test_held_out_statistics(void **state) {
+    fixture *f = *state;
+    const iae_detector *d = f->det;
+    assert_int_equal(d->info.validation_samples, 4);
+    assert_int_equal(d->stats.n, 4);
+    assert_int_equal(d->info.score_context, IAE_CONTEXT_MEMORY);
+    assert_true(d->net->has_memory);
+    for (int k = 0; k < IAE_N_STAT_SCORES; k++) {
+        assert_true(d->stats.std[k] >= 0);
+        for (int q = 1; q < IAE_N_QUANTILES; q++) assert_true(d->stats.quantile[k][q] >= d->stats.quantile[k][q - 1]);
+    }
+    /* The combined score of held-out normals has mean 0 by construction. */
+    assert_float_equal(d->stats.mean[4], 0.0, 1e-4);
+    assert_float_equal(d->info.threshold, iae_score_stats_threshold(&d->stats, 4, 0.25f), 0);
+    assert_true(d->info.threshold >= d->stats.quantile[4][0] && d->info.threshold <= d->stats.quantile[4][100]);
+}
+
+/* Memory-context scores of a sample are identical alone, in any batch size
+ * and in any order. */
+static void test_memory_scores_independent(void **state) {
+    fixture *f = *state;
+    iae_scores all;
+    assert_int_equal(iae_score(&f->ctx, f->det, f->test.x, f->test.n, BATCH, IAE_CONTEXT_MEMORY, &all), IAE_OK);
+    const int sizes[3] = {1, 3, BATCH};
+    for (int k = 0; k < 3; k++) {
+        iae_scores s;
+        assert_int_equal(iae_score(&f->ctx, f->det, f->test.x, f->test.n, sizes[k], IAE_CONTEXT_MEMORY, &s), IAE_OK);
+        assert_memory_equal(s.svdd, all.svdd, sizeof(float) * N_TEST);
+        assert_memory_equal(s.mse, all.mse, sizeof(float) * N_TEST);
+        assert_memory_equal(s.combined, all.combined, sizeof(float) * N_TEST);
+        iae_scores_free(&s);
+    }
+    /* Reversed order. */
+    float *rev = malloc(sizeof(float) * N_TEST * 1024);
+    for (int i = 0; i < N_TEST; i++) memcpy(rev + i * 1024, f->test.x + (N_TEST - 1 - i) * 1024, sizeof(float) * 1024);
+    iae_scores r;
+    assert_int_equal(iae_score(&f->ctx, f->det, rev, N_TEST, BATCH, IAE_CONTEXT_MEMORY, &r), IAE_OK);
+    for (int i = 0; i < N_TEST; i++) {
+        assert_memory_equal(&r.svdd[i], &all.svdd[N_TEST - 1 - i], sizeof(float));
+        assert_memory_equal(&r.mse[i], &all.mse[N_TEST - 1 - i], sizeof(float));
+    }
+    /* The batch context, in contrast, depends on the companions. */
+    iae_scores b1, b8;
+    assert_int_equal(iae_score(&f->ctx, f->det, f->test.x, f->test.n, 1, IAE_CONTEXT_BATCH, &b1), IAE_OK);
+    assert_int_equal(iae_score(&f->ctx, f->det, f->test.x, f->test.n, BATCH, IAE_CONTEXT_BATCH, &b8), IAE_OK);
+    assert_true(memcmp(b1.svdd, b8.svdd, sizeof(float) * N_TEST) != 0);
+    iae_scores_free(&r), iae_scores_free(&all), iae_scores_free(&b1), iae_scores_free(&b8);
+    free(rev);
 }
 
 static void test_auroc_in_range(void **state) {
@@ -188,6 +256,8 @@ int main(void) {
         cmocka_unit_test(test_last_partial_batch_kept),
         cmocka_unit_test(test_model_file_round_trip),
         cmocka_unit_test(test_auroc_in_range),
+        cmocka_unit_test(test_held_out_statistics),
+        cmocka_unit_test(test_memory_scores_independent),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

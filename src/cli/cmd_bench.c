@@ -250,7 +250,8 @@ typedef struct {
     int n_ops;
     op_profile ops[IAE_MAX_OPS];
     double lstm_fwd_rec_s[3], lstm_bwd_rec_s[3]; /* recurrent part per call, per variant */
-    double score_images_per_s[3];
+    double score_images_per_s[3];     /* batch context, per kernel variant */
+    double score_context_images_per_s[2]; /* memory and none contexts */
 } batch_result;
 
 typedef struct {
@@ -315,12 +316,13 @@ typedef struct {
     const float *x;
     long n;
     int batch;
+    iae_lstm_context context;
 } score_arg;
 
 static void run_score(void *p) {
     score_arg *a = p;
     iae_scores s;
-    if (iae_score(a->ctx, a->det, a->x, a->n, a->batch, &s) == IAE_OK) iae_scores_free(&s);
+    if (iae_score(a->ctx, a->det, a->x, a->n, a->batch, a->context, &s) == IAE_OK) iae_scores_free(&s);
 }
 
 static iae_detector_info bench_info(int batch) {
@@ -402,10 +404,27 @@ static iae_status bench_batch(iae_ctx *ctx, int batch, const bench_opts *o, long
         iae_free(scratch);
         scratch = NULL;
 
-        score_arg sc = {ctx, det, big, score_images, batch};
+        score_arg sc = {ctx, det, big, score_images, batch, IAE_CONTEXT_BATCH};
         bench_opts once = {1, o->repeats < 3 ? o->repeats : 3};
         timing s = time_calls(run_score, &sc, &once);
         r->score_images_per_s[v] = score_images / s.median_s;
+    }
+
+    /* Scoring in the memory and none contexts (every sample alone). */
+    {
+        float *state = iae_alloc(ctx, sizeof(float) * 2 * 2048, "bench memory state");
+        if (state == NULL) {
+            st = IAE_ERR_NOMEM;
+            goto done;
+        }
+        iae_rng_fill_uniform(&rng, state, 2 * 2048, -0.5f, 0.5f);
+        iae_net_set_memory(det->net, state, state + 2048);
+        iae_free(state);
+        for (int k = 0; k < 2; k++) {
+            score_arg sc = {ctx, det, big, score_images, batch, k == 0 ? IAE_CONTEXT_MEMORY : IAE_CONTEXT_NONE};
+            bench_opts once = {1, o->repeats < 3 ? o->repeats : 3};
+            r->score_context_images_per_s[k] = score_images / time_calls(run_score, &sc, &once).median_s;
+        }
     }
 
     /* Per-op profile of the default kernel. */
@@ -535,6 +554,8 @@ static void print_report(const machine *m, const batch_result *res, int n_res, c
         }
         printf("  scoring, batch context: %.0f images/s (fused fp32), %.0f (gemv fp32), %.0f (fused bf16)\n",
                r->score_images_per_s[0], r->score_images_per_s[1], r->score_images_per_s[2]);
+        printf("  scoring, memory context: %.0f images/s; none context: %.0f images/s\n",
+               r->score_context_images_per_s[0], r->score_context_images_per_s[1]);
         printf("  per op, IAE-LSTM-KL step with fused fp32 (GFLOP/s and %% of the FMA peak):\n");
         printf("    %-10s %10s %9s %6s %10s %9s %6s\n", "op", "fwd ms", "GFLOP/s", "peak", "bwd ms", "GFLOP/s", "peak");
         for (int i = 0; i < r->n_ops; i++) {
@@ -580,7 +601,9 @@ static iae_status write_json(iae_ctx *ctx, const char *path, const machine *m, c
                     r->lstm_fwd_rec_s[v] / (r->batch - 1), r->lstm_bwd_rec_s[v] / (r->batch - 1), v < 2 ? ", " : "},\n");
         fprintf(f, "     \"scoring_images_per_s\": {");
         for (int v = 0; v < 3; v++)
-            fprintf(f, "\"%s\": %.1f%s", variants[v].name, r->score_images_per_s[v], v < 2 ? ", " : "},\n");
+            fprintf(f, "\"%s\": %.1f, ", variants[v].name, r->score_images_per_s[v]);
+        fprintf(f, "\"memory context\": %.1f, \"none context\": %.1f},\n", r->score_context_images_per_s[0],
+                r->score_context_images_per_s[1]);
         fprintf(f, "     \"ops\": [");
         for (int i = 0; i < r->n_ops; i++)
             fprintf(f, "%s{\"name\": \"%s\", \"forward_s\": %.6g, \"backward_s\": %.6g, \"forward_flops\": %.6g, "

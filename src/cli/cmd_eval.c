@@ -118,7 +118,6 @@ int cmd_eval(int argc, char **argv) {
     int rc = IAE_EXIT_FAILURE;
     iae_detector *det = NULL;
     iae_dataset test = {0};
-    iae_scores scores = {0};
 
     if (iae_model_load(&ctx, model_path, (int)batch, &det) != IAE_OK) goto fail;
     if (iae_net_set_lstm_kernel(&ctx, det->net, IAE_LSTM_FUSED, bf16) != IAE_OK) goto fail;
@@ -140,14 +139,12 @@ int cmd_eval(int argc, char **argv) {
         goto fail;
     }
     const int bs = batch > 0 ? (int)batch : info->batch_size;
-    iae_progress_note(&progress, "scoring %d test images of fashion-mnist (normal class %d) in batches of %d", test.n,
-                      info->normal_class, bs);
-    if (iae_score(&ctx, det, test.x, test.n, bs, &scores) != IAE_OK) goto fail;
+    iae_evaluation eval;
+    if (iae_evaluate(&ctx, det, &test, bs, &progress, &eval) != IAE_OK) goto fail;
 
     iae_metrics m = {.command = "eval", .model = "iae-lstm-kl", .info = info, .train_samples = info->train_samples,
                      .test_samples = test.n, .test_anomalous = (int)anomalous, .threads = ctx.threads,
-                     .data_dir = data_dir, .model_file = model_path};
-    iae_scores_auroc(&scores, test.label, m.auroc);
+                     .eval = &eval, .data_dir = data_dir, .model_file = model_path};
     m.seconds = iae_now_s() - t_start;
     iae_metrics_print(stdout, &m);
     if (metrics_path != NULL && iae_metrics_write_json(&ctx, metrics_path, &m) != IAE_OK) goto fail;
@@ -156,7 +153,6 @@ int cmd_eval(int argc, char **argv) {
 fail:
     cli_error("%s", ctx.error);
 done:
-    iae_scores_free(&scores);
     iae_dataset_free(&test);
     iae_detector_free(det);
     return rc;

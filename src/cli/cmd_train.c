@@ -45,6 +45,12 @@ static void train_usage(FILE *out) {
             "                          (default); log-softmax: KL(target || softmax(z))\n"
             "  --joint-batchnorm MODE  BatchNorm during joint training: train (batch statistics,\n"
             "                          default) or eval (the autoencoder's running statistics)\n"
+            "  --validation-fraction X share of the normal training images held out from gradient\n"
+            "                          steps; their scores set the threshold and the combined\n"
+            "                          score's statistics, 0 to 0.9 (default 0.1; 0 trains on all\n"
+            "                          images as the reference code does)\n"
+            "  --threshold-fpr X       false-positive rate on the held-out normals that sets the\n"
+            "                          decision threshold, 0 to 1 (default 0.05)\n"
             "  --seed N                seed of initialisation, data order and KL targets,\n"
             "                          0 to 2^64-1 (default 0)\n"
             "  --threads N             CPU threads, 1-1024 (default: all online cores)\n"
@@ -65,7 +71,7 @@ static void train_usage(FILE *out) {
 enum {
     OPT_DATASET = 256, OPT_DATA, OPT_CLASS, OPT_REFNORM, OPT_PRE_EPOCHS, OPT_EPOCHS, OPT_BATCH, OPT_LR,
     OPT_WD, OPT_MSE_W, OPT_KL_W, OPT_KL_FORM, OPT_JOINT_BN, OPT_SEED, OPT_THREADS, OPT_OUT, OPT_METRICS,
-    OPT_QUIET, OPT_HELP, OPT_BF16, OPT_KERNEL, OPT_LAST
+    OPT_QUIET, OPT_HELP, OPT_BF16, OPT_KERNEL, OPT_VALFRAC, OPT_FPR, OPT_LAST
 };
 
 static const struct option train_options[] = {
@@ -90,6 +96,8 @@ static const struct option train_options[] = {
     {"help", no_argument, 0, OPT_HELP},
     {"lstm-bf16", no_argument, 0, OPT_BF16},
     {"lstm-kernel", required_argument, 0, OPT_KERNEL},
+    {"validation-fraction", required_argument, 0, OPT_VALFRAC},
+    {"threshold-fpr", required_argument, 0, OPT_FPR},
     {0, 0, 0, 0},
 };
 
@@ -122,7 +130,7 @@ int cmd_train(int argc, char **argv) {
     const char *data_dir = IAE_DEFAULT_FMNIST_DIR, *out_path = NULL, *metrics_path = NULL;
     long normal_class = -1, pre_epochs = DEFAULT_PRETRAIN_EPOCHS, epochs = DEFAULT_EPOCHS;
     long batch = DEFAULT_BATCH, threads = 0;
-    double lr = 1e-4, wd = 0.5e-6, w_mse = -1, w_kl = -1;
+    double lr = 1e-4, wd = 0.5e-6, w_mse = -1, w_kl = -1, val_fraction = 0.1, fpr = 0.05;
     uint64_t seed = 0;
     int quiet = 0, refnorm = 0, kl_form = IAE_KL_REFERENCE, bn_train = 1, bf16 = 0, data_given = 0;
     iae_lstm_impl lstm_impl = IAE_LSTM_FUSED;
@@ -183,6 +191,8 @@ int cmd_train(int argc, char **argv) {
         case OPT_METRICS: metrics_path = optarg; break;
         case OPT_QUIET: quiet = 1; break;
         case OPT_BF16: bf16 = 1; break;
+        case OPT_VALFRAC: ok = cli_parse_float("--validation-fraction", optarg, 0, 0.9, &val_fraction); break;
+        case OPT_FPR: ok = cli_parse_float("--threshold-fpr", optarg, 0, 1, &fpr); break;
         case OPT_KERNEL:
             if (strcmp(optarg, "fused") == 0 || strcmp(optarg, "gemv") == 0)
                 lstm_impl = strcmp(optarg, "gemv") == 0 ? IAE_LSTM_GEMV : IAE_LSTM_FUSED;
@@ -273,6 +283,8 @@ int cmd_train(int argc, char **argv) {
     info.bn_train_mode = bn_train;
     info.train_samples = train.n;
     info.lstm_impl = lstm_impl;
+    info.validation_fraction = (float)val_fraction;
+    info.threshold_fpr = (float)fpr;
     info.lstm_bf16 = bf16;
     iae_progress_note(&progress,
                       "seed %llu, batch %ld, %ld pre-training + %ld training epochs, lr %g, mse weight %g, "
@@ -283,18 +295,13 @@ int cmd_train(int argc, char **argv) {
     int rc = IAE_EXIT_FAILURE;
     iae_detector *det = NULL;
     iae_train_history history = {0};
-    iae_scores scores = {0};
+    iae_evaluation eval;
     if (iae_train_detector(&ctx, &info, &train, &progress, &det, &history) != IAE_OK) goto fail;
-    iae_progress_note(&progress, "scoring %d test images in file order, batches of %d", test.n, info.batch_size);
-    double t_score = iae_now_s();
-    if (iae_score(&ctx, det, test.x, test.n, info.batch_size, &scores) != IAE_OK) goto fail;
-    iae_progress_note(&progress, "scored in %.1f s (%.0f images/s)", iae_now_s() - t_score,
-                      test.n / (iae_now_s() - t_score));
+    if (iae_evaluate(&ctx, det, &test, info.batch_size, &progress, &eval) != IAE_OK) goto fail;
 
     iae_metrics m = {.command = "train", .model = "iae-lstm-kl", .info = &det->info, .train_samples = train.n,
                      .test_samples = test.n, .test_anomalous = (int)anomalous, .threads = ctx.threads,
-                     .history = &history, .data_dir = data_dir, .model_file = out_path};
-    iae_scores_auroc(&scores, test.label, m.auroc);
+                     .eval = &eval, .history = &history, .data_dir = data_dir, .model_file = out_path};
     m.seconds = iae_now_s() - t_start;
     iae_metrics_print(stdout, &m);
     printf("total time %.1f s\n", m.seconds);
@@ -311,7 +318,6 @@ int cmd_train(int argc, char **argv) {
 fail:
     cli_error("%s", ctx.error);
 done:
-    iae_scores_free(&scores);
     iae_train_history_free(&history);
     iae_detector_free(det);
     iae_dataset_free(&train);

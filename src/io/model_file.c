@@ -74,13 +74,15 @@ static int format_config(const iae_detector_info *in, char *buf, size_t size) {
                     "dataset=%s\nnormal_class=%d\nreference_normalization=%d\nnorm_min=%.9g\nnorm_max=%.9g\n"
                     "objective=%s\nnu=%.9g\nradius=%.9g\nw_mse=%.9g\nw_kl=%.9g\nkl_form=%s\n"
                     "seed=%llu\nbatch_size=%d\nepochs=%d\npretrain_epochs=%d\nlr=%.9g\nweight_decay=%.9g\n"
-                    "bn_train_mode=%d\ntrain_samples=%d\n",
+                    "bn_train_mode=%d\ntrain_samples=%d\nvalidation_fraction=%.9g\nvalidation_samples=%d\n"
+                    "threshold=%.9g\nthreshold_fpr=%.9g\nscore_context=%s\n",
                     n->in_c, n->in_h, n->in_w, n->rep_dim, n->use_lstm, n->use_decoder, n->leaky_slope,
                     n->bn_eps, n->bn_momentum, in->dataset, in->normal_class, in->reference_normalization,
                     in->norm_min, in->norm_max, objective_name(in->objective), in->nu, in->radius, in->w_mse,
                     in->w_kl, in->kl_form == IAE_KL_LOG_SOFTMAX ? "log-softmax" : "reference",
                     (unsigned long long)in->seed, in->batch_size, in->epochs, in->pretrain_epochs, in->lr,
-                    in->weight_decay, in->bn_train_mode, in->train_samples);
+                    in->weight_decay, in->bn_train_mode, in->train_samples, in->validation_fraction,
+                    in->validation_samples, in->threshold, in->threshold_fpr, iae_context_name(in->score_context));
 }
 
 iae_status iae_model_save(iae_ctx *ctx, const iae_detector *d, const char *path) {
@@ -93,9 +95,11 @@ iae_status iae_model_save(iae_ctx *ctx, const iae_detector *d, const char *path)
     int config_len = format_config(&d->info, config, sizeof(config));
     IAE_ASSERT(config_len > 0 && (size_t)config_len < sizeof(config));
 
+    const int hid = iae_net_lstm_hidden(net);
+    const int with_memory = hid > 0 && net->has_memory, with_stats = d->stats.n > 0;
     put(&w, MAGIC, 8);
     put_u32(&w, IAE_MODEL_VERSION);
-    put_u32(&w, (uint32_t)(2 + net->n_params + net->n_buffers));
+    put_u32(&w, (uint32_t)(2 + net->n_params + net->n_buffers + 2 * with_memory + with_stats));
 
     put_header(&w, REC_TEXT, "config", 1, &config_len);
     put(&w, config, (size_t)config_len);
@@ -108,6 +112,20 @@ iae_status iae_model_save(iae_ctx *ctx, const iae_detector *d, const char *path)
     for (int i = 0; i < net->n_buffers; i++) {
         const iae_tensor_info *t = &net->buffers[i];
         put_tensor(&w, t->name, t->ndim, t->dims, net->buffer + t->offset, t->count);
+    }
+    if (with_memory) {
+        put_tensor(&w, "memory_h", 1, &hid, net->memory_state, hid);
+        put_tensor(&w, "memory_c", 1, &hid, net->memory_state + hid, hid);
+    }
+    if (with_stats) {
+        float table[IAE_N_STAT_SCORES][2 + IAE_N_QUANTILES];
+        for (int k = 0; k < IAE_N_STAT_SCORES; k++) {
+            table[k][0] = d->stats.mean[k];
+            table[k][1] = d->stats.std[k];
+            memcpy(&table[k][2], d->stats.quantile[k], sizeof(float) * IAE_N_QUANTILES);
+        }
+        const int dims[2] = {IAE_N_STAT_SCORES, 2 + IAE_N_QUANTILES};
+        put_tensor(&w, "score_stats", 2, dims, &table[0][0], IAE_N_STAT_SCORES * (2 + IAE_N_QUANTILES));
     }
     uint32_t crc = (uint32_t)w.crc;
     iae_atomic_write(&w.af, (unsigned char[4]){crc & 0xff, (crc >> 8) & 0xff, (crc >> 16) & 0xff, crc >> 24}, 4);
@@ -219,6 +237,10 @@ static iae_status parse_config(iae_ctx *ctx, const char *path, const char *text,
                 info->kl_form = IAE_KL_REFERENCE;
             else
                 return iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': unknown KL form '%s'", path, val);
+        } else if (strcmp(key, "score_context") == 0) {
+            int c = iae_context_parse(val);
+            if (c < 0) return iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': unknown LSTM context '%s'", path, val);
+            info->score_context = (iae_lstm_context)c;
         } else if (strcmp(key, "seed") == 0) {
             char *seed_end = NULL;
             errno = 0;
@@ -252,6 +274,10 @@ static iae_status parse_config(iae_ctx *ctx, const char *path, const char *text,
         NUM("weight_decay", info->weight_decay, float)
         NUM("bn_train_mode", info->bn_train_mode, int)
         NUM("train_samples", info->train_samples, int)
+        NUM("validation_fraction", info->validation_fraction, float)
+        NUM("validation_samples", info->validation_samples, int)
+        NUM("threshold", info->threshold, float)
+        NUM("threshold_fpr", info->threshold_fpr, float)
 #undef NUM
         /* Unknown keys are ignored so newer files with extra settings still load. */
     }
@@ -304,6 +330,7 @@ static iae_status parse_records(iae_ctx *ctx, const char *path, const unsigned c
     size_t pos = 16;
     iae_detector *d = NULL;
     unsigned char seen[1 + 2 * IAE_MAX_TENSORS] = {0};
+    int optional_seen = 0; /* bits: 1 memory_h, 2 memory_c, 4 score_stats */
     iae_status st = IAE_OK;
 
     for (uint32_t r = 0; r < n_records; r++) {
@@ -365,6 +392,46 @@ static iae_status parse_records(iae_ctx *ctx, const char *path, const unsigned c
                           name);
             goto fail;
         }
+        /* Optional records of version 2. */
+        const int hid = iae_net_lstm_hidden(d->net);
+        const int is_memory = strcmp(name, "memory_h") == 0 || strcmp(name, "memory_c") == 0;
+        if (is_memory || strcmp(name, "score_stats") == 0) {
+            const int want0 = is_memory ? hid : IAE_N_STAT_SCORES, want1 = is_memory ? 0 : 2 + IAE_N_QUANTILES;
+            const int ok_shape = is_memory ? (ndim == 1 && dims[0] == want0 && hid > 0)
+                                           : (ndim == 2 && dims[0] == want0 && dims[1] == want1);
+            const int bit = strcmp(name, "memory_h") == 0 ? 1 : (is_memory ? 2 : 4);
+            if (!ok_shape || (optional_seen & bit)) {
+                st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': record '%s' %s", path, name,
+                              (optional_seen & bit) ? "appears twice" : "has the wrong shape");
+                goto fail;
+            }
+            optional_seen |= bit;
+            float *buf = malloc((size_t)bytes);
+            if (buf == NULL) {
+                st = iae_fail(ctx, IAE_ERR_NOMEM, "out of memory reading '%s'", path);
+                goto fail;
+            }
+            memcpy(buf, payload, (size_t)bytes);
+            for (unsigned long long i = 0; i < count; i++)
+                if (!isfinite(buf[i])) {
+                    free(buf);
+                    st = iae_fail(ctx, IAE_ERR_NUMERIC, "model file '%s': record '%s' contains NaN or infinity",
+                                  path, name);
+                    goto fail;
+                }
+            if (bit == 1)
+                memcpy(d->net->memory_state, buf, sizeof(float) * hid);
+            else if (bit == 2)
+                memcpy(d->net->memory_state + hid, buf, sizeof(float) * hid);
+            else
+                for (int k = 0; k < IAE_N_STAT_SCORES; k++) {
+                    d->stats.mean[k] = buf[k * want1];
+                    d->stats.std[k] = buf[k * want1 + 1];
+                    memcpy(d->stats.quantile[k], buf + k * want1 + 2, sizeof(float) * IAE_N_QUANTILES);
+                }
+            free(buf);
+            continue;
+        }
         const iae_tensor_info *ti = NULL;
         int slot = 0;
         float *dst = tensor_target(d, name, &ti, &slot);
@@ -409,6 +476,18 @@ static iae_status parse_records(iae_ctx *ctx, const char *path, const unsigned c
             st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s' lacks the tensor '%s'", path, missing);
             goto fail;
         }
+    if ((optional_seen & 3) == 1 || (optional_seen & 3) == 2) {
+        st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s' has only half of the LSTM memory state", path);
+        goto fail;
+    }
+    d->net->has_memory = (optional_seen & 3) == 3;
+    d->stats.n = (optional_seen & 4) ? d->info.validation_samples : 0;
+    if ((optional_seen & 4) && d->stats.n < 1) {
+        st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s' has score statistics but no validation sample count",
+                      path);
+        goto fail;
+    }
+    if (d->info.score_context == IAE_CONTEXT_MEMORY && !d->net->has_memory) d->info.score_context = IAE_CONTEXT_BATCH;
     iae_net_params_changed(d->net);
     *out = d;
     return IAE_OK;

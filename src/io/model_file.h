@@ -11,15 +11,19 @@
  *             tensor, dims[0] bytes for text
  *   crc       u32      CRC-32 (zlib) of every byte before it
  * Records: "config" (text, one key=value per line: architecture, data set,
- * normalisation, loss and training settings), "center" (rep_dim), every
- * network parameter and BatchNorm statistic under its PyTorch state-dict name.
+ * normalisation, loss and training settings, threshold), "center" (rep_dim),
+ * every network parameter and BatchNorm statistic under its PyTorch
+ * state-dict name, and from version 2 on, when present: "memory_h" and
+ * "memory_c" (Hd, the LSTM memory state) and "score_stats" (5, 103: for svdd,
+ * mse, l1_svdd, l1_mse and combined, the held-out mean, standard deviation and
+ * quantiles at 0%, 1%, ..., 100%). Version 1 files load without them.
  */
 #ifndef IAE_MODEL_FILE_H
 #define IAE_MODEL_FILE_H
 
 #include "model/detector.h"
 
-#define IAE_MODEL_VERSION 1
+#define IAE_MODEL_VERSION 2
 
 /* Save d to path atomically (see atomic_file.h). */
 iae_status iae_model_save(iae_ctx *ctx, const iae_detector *d, const char *path);

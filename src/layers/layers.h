@@ -108,6 +108,11 @@ void iae_upsample2x_backward(int n, int c, int h, int w, const float *dy, float 
 void iae_linear_forward(int n, int in, int out, const float *x, const float *w, float *y);
 void iae_linear_backward(int n, int in, int out, const float *x, const float *w, const float *dy,
                          float *dx, float *dw);
+/* y (N, O) = x w^T + bias (bias (O) may be NULL), each output by the same
+ * fixed-order dot product, so a sample's result never depends on the batch
+ * it is in (a BLAS GEMM may change its summation order with N). */
+void iae_linear_forward_rowwise(int n, int in, int out, const float *x, const float *w, const float *bias,
+                                float *y);
 
 /* ---- lstm.c: one-layer LSTM over one sequence (PyTorch nn.LSTM equations) ----
  * The sequence is x (T, I); in the IAE networks T is the mini-batch.
@@ -132,6 +137,15 @@ typedef struct {
 void iae_lstm_forward(int t_len, int in, int hid, const float *x, const float *w_ih,
                       const float *w_hh, const float *b_ih, const float *b_hh, const float *h0,
                       const float *c0, const iae_lstm_options *opt, float *gates, float *hs, float *cs);
+/* Every sample as one step from the same state: a_b = W_ih x_b + r, where
+ * r (4Hd) = b_ih + b_hh + W_hh h0 is precomputed by iae_lstm_step_bias, and
+ * c_prev = c0 (NULL for zeros). Samples are independent and each result is
+ * the same whatever the batch. gates (N, 4Hd), h (N, Hd). */
+void iae_lstm_forward_independent(int n, int in, int hid, const float *x, const float *w_ih, const float *r,
+                                  const float *c0, float *gates, float *h);
+/* r = b_ih + b_hh + W_hh h0 (h0 NULL: zeros), in a fixed summation order. */
+void iae_lstm_step_bias(int hid, const float *w_hh, const float *b_ih, const float *b_hh, const float *h0, float *r);
+
 /* Scratch floats iae_lstm_backward needs with up to this many threads. */
 long iae_lstm_scratch_floats(int t_len, int hid, int threads);
 /* dh (T, Hd) is the gradient of the loss w.r.t. the outputs h_1..h_T.

@@ -201,3 +201,29 @@ void iae_lstm_backward(int t_len, int in, int hid, const float *x, const float *
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t_len, in, g4, 1.0f, dgates, g4, w_ih,
                     in, 0.0f, dx, in);
 }
+
+void iae_lstm_step_bias(int hid, const float *w_hh, const float *b_ih, const float *b_hh, const float *h0, float *r) {
+    const int g4 = 4 * hid;
+    if (h0 != NULL)
+        iae_linear_forward_rowwise(1, hid, g4, h0, w_hh, NULL, r);
+    else
+        memset(r, 0, sizeof(float) * g4);
+    for (int j = 0; j < g4; j++) r[j] += b_ih[j] + b_hh[j];
+}
+
+void iae_lstm_forward_independent(int n, int in, int hid, const float *x, const float *w_ih, const float *r,
+                                  const float *c0, float *gates, float *h) {
+    const int g4 = 4 * hid;
+    iae_linear_forward_rowwise(n, in, g4, x, w_ih, r, gates);
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < n; b++) {
+        float *gt = gates + (long)b * g4;
+        float *hb = h + (long)b * hid;
+        for (int j = 0; j < hid; j++) {
+            float i_g = sigmoidf(gt[j]), f_g = sigmoidf(gt[hid + j]);
+            float g_g = tanhf(gt[2 * hid + j]), o_g = sigmoidf(gt[3 * hid + j]);
+            float c = f_g * (c0 ? c0[j] : 0.0f) + i_g * g_g;
+            hb[j] = o_g * tanhf(c);
+        }
+    }
+}

@@ -34,15 +34,34 @@ typedef struct {
     int epochs, pretrain_epochs;
     float lr, weight_decay;
     int bn_train_mode; /* BatchNorm in training mode during joint training */
-    int train_samples; /* size of the training set */
+    int train_samples; /* normal training images loaded (fit plus validation) */
+    float validation_fraction;     /* share of them held out from gradient steps */
+    int validation_samples;        /* how many were held out */
+    float threshold;               /* decision threshold on the combined score */
+    float threshold_fpr;           /* false-positive rate it was chosen for */
+    iae_lstm_context score_context; /* default LSTM context for scoring */
     iae_lstm_impl lstm_impl; /* recurrent kernel (runtime setting, not stored) */
     int lstm_bf16;           /* 1: bf16 copy of W_hh for the recurrent products */
 } iae_detector_info;
 
+/* Scores whose statistics on held-out normal data are stored, in this order:
+ * svdd, mse, l1_svdd, l1_mse, combined. The combined score is the sum of the
+ * svdd and mse scores, each standardised by its held-out mean and standard
+ * deviation, so it does not depend on the test set. */
+#define IAE_N_STAT_SCORES 5
+#define IAE_N_QUANTILES 101 /* quantiles at 0%, 1%, ..., 100% */
+
+typedef struct {
+    int n; /* held-out samples the statistics come from; 0 = none */
+    float mean[IAE_N_STAT_SCORES], std[IAE_N_STAT_SCORES];
+    float quantile[IAE_N_STAT_SCORES][IAE_N_QUANTILES];
+} iae_score_stats;
+
 typedef struct {
     iae_detector_info info;
     iae_net *net;
-    float *center; /* (rep_dim) */
+    float *center;         /* (rep_dim) */
+    iae_score_stats stats; /* held-out normal score statistics, stats.n = 0 when absent */
 } iae_detector;
 
 /* Create a detector with an uninitialised network for info->net. */

@@ -10,6 +10,17 @@
 #include <math.h>
 #include <string.h>
 
+const char *iae_context_name(iae_lstm_context c) {
+    return c == IAE_CONTEXT_MEMORY ? "memory" : (c == IAE_CONTEXT_NONE ? "none" : "batch");
+}
+
+int iae_context_parse(const char *name) {
+    if (strcmp(name, "batch") == 0) return IAE_CONTEXT_BATCH;
+    if (strcmp(name, "memory") == 0) return IAE_CONTEXT_MEMORY;
+    if (strcmp(name, "none") == 0) return IAE_CONTEXT_NONE;
+    return -1;
+}
+
 iae_net_config iae_lenet_config(int in_c, int use_lstm, int use_decoder) {
     iae_net_config c = {0};
     c.arch = IAE_ARCH_LENET;
@@ -264,8 +275,11 @@ iae_status iae_net_create(iae_ctx *ctx, const iae_net_config *cfg, int max_batch
     net->scratch = iae_alloc(ctx, sizeof(float) * (scratch_floats + 1), "layer scratch space");
     net->dbuf[0] = iae_alloc(ctx, sizeof(float) * net->dbuf_floats, "activation gradients");
     net->dbuf[1] = iae_alloc(ctx, sizeof(float) * net->dbuf_floats, "activation gradients");
+    const int hid = iae_net_lstm_hidden(net);
+    net->memory_state = iae_alloc(ctx, sizeof(float) * (2L * hid + 1), "LSTM memory state");
+    net->step_bias = iae_alloc(ctx, sizeof(float) * (4L * hid + 1), "LSTM step bias");
     if (!net->param || !net->grad || !net->buffer || !net->act || !net->scratch || !net->dbuf[0] ||
-        !net->dbuf[1]) {
+        !net->dbuf[1] || !net->memory_state || !net->step_bias) {
         iae_net_free(net);
         return IAE_ERR_NOMEM;
     }
@@ -305,6 +319,8 @@ void iae_net_free(iae_net *net) {
     iae_free(net->dbuf[0]);
     iae_free(net->dbuf[1]);
     iae_free(net->w_hh_bf16);
+    iae_free(net->memory_state);
+    iae_free(net->step_bias);
     iae_free(net);
 }
 
@@ -360,6 +376,8 @@ iae_status iae_net_init_params(iae_ctx *ctx, iae_net *net, iae_rng *rng) {
 void iae_net_forward(iae_net *net, int n, const float *x, int train) {
     IAE_ASSERT(n >= 1 && n <= net->max_batch);
     net->train_mode = train;
+    /* Samples are independent in eval mode with the memory or none context. */
+    const int independent = !train && net->context != IAE_CONTEXT_BATCH && iae_net_lstm_hidden(net) > 0;
     const iae_net_config *cfg = &net->cfg;
     const float *in = x;
 
@@ -398,10 +416,19 @@ void iae_net_forward(iae_net *net, int n, const float *x, int train) {
             iae_upsample2x_forward(n, op->in_c, op->in_h, op->in_w, in, op->out);
             break;
         case IAE_OP_LINEAR:
-            iae_linear_forward(n, op->in_c, op->out_c, in, param_ptr(net, op->param[0]), op->out);
+            if (independent)
+                iae_linear_forward_rowwise(n, op->in_c, op->out_c, in, param_ptr(net, op->param[0]), NULL, op->out);
+            else
+                iae_linear_forward(n, op->in_c, op->out_c, in, param_ptr(net, op->param[0]), op->out);
             break;
         case IAE_OP_LSTM: {
             const int hid = op->out_c;
+            if (independent) {
+                const float *c0 = net->context == IAE_CONTEXT_MEMORY ? net->memory_state + hid : NULL;
+                iae_lstm_forward_independent(n, op->in_c, hid, in, param_ptr(net, op->param[0]), net->step_bias, c0,
+                                             op->aux, op->out);
+                break;
+            }
             float *gates = op->aux;
             float *cs = gates + (long)net->max_batch * 4 * hid;
             iae_lstm_forward(n, op->in_c, hid, in, param_ptr(net, op->param[0]),
@@ -534,10 +561,58 @@ iae_status iae_net_set_lstm_kernel(iae_ctx *ctx, iae_net *net, iae_lstm_impl imp
     return IAE_OK;
 }
 
+/* Recompute the step bias of the memory or none context. */
+static void update_step_bias(iae_net *net) {
+    const int hid = iae_net_lstm_hidden(net);
+    if (hid == 0 || net->context == IAE_CONTEXT_BATCH) return;
+    const iae_op *op = NULL;
+    for (int i = 0; i < net->n_ops; i++)
+        if (net->ops[i].kind == IAE_OP_LSTM) op = &net->ops[i];
+    const float *h0 = net->context == IAE_CONTEXT_MEMORY ? net->memory_state : NULL;
+    iae_lstm_step_bias(hid, param_ptr(net, op->param[1]), param_ptr(net, op->param[2]), param_ptr(net, op->param[3]),
+                       h0, net->step_bias);
+}
+
 void iae_net_params_changed(iae_net *net) {
+    update_step_bias(net);
     if (net->w_hh_bf16 == NULL) return;
     int w = iae_net_find_param(net, "lstm.weight_hh_l0");
     iae_f32_to_bf16(net->param + net->params[w].offset, net->w_hh_bf16, net->params[w].count);
+}
+
+void iae_net_lstm_final_state(const iae_net *net, int n, float *h, float *c) {
+    for (int i = 0; i < net->n_ops; i++) {
+        const iae_op *op = &net->ops[i];
+        if (op->kind != IAE_OP_LSTM) continue;
+        const int hid = op->out_c;
+        const float *cs = op->aux + (long)net->max_batch * 4 * hid; /* (T+1, Hd), row t+1 = c_t */
+        memcpy(h, op->out + (long)(n - 1) * hid, sizeof(float) * hid);
+        memcpy(c, cs + (long)n * hid, sizeof(float) * hid);
+    }
+}
+
+int iae_net_lstm_hidden(const iae_net *net) {
+    for (int i = 0; i < net->n_ops; i++)
+        if (net->ops[i].kind == IAE_OP_LSTM) return net->ops[i].out_c;
+    return 0;
+}
+
+iae_status iae_net_set_context(iae_ctx *ctx, iae_net *net, iae_lstm_context context) {
+    if (context == IAE_CONTEXT_MEMORY && iae_net_lstm_hidden(net) > 0 && !net->has_memory)
+        return iae_fail(ctx, IAE_ERR_ARGUMENT,
+                        "the memory context needs a stored LSTM state, which this model does not have; use the "
+                        "batch or none context");
+    net->context = context;
+    update_step_bias(net);
+    return IAE_OK;
+}
+
+void iae_net_set_memory(iae_net *net, const float *h, const float *c) {
+    const int hid = iae_net_lstm_hidden(net);
+    memcpy(net->memory_state, h, sizeof(float) * hid);
+    memcpy(net->memory_state + hid, c, sizeof(float) * hid);
+    net->has_memory = 1;
+    update_step_bias(net);
 }
 
 int iae_net_find_param(const iae_net *net, const char *name) {

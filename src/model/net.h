@@ -38,6 +38,23 @@ typedef struct {
     float bn_momentum;    /* 0.1 */
 } iae_net_config;
 
+/* How the LSTM treats the samples of a batch at evaluation time:
+ * batch  - the batch is one sequence, state flows from sample to sample, as
+ *          in the reference code (a score depends on the samples before it);
+ * memory - every sample is one step from a stored state (h, c) computed at the
+ *          end of training, so each score is independent of its companions;
+ * none   - every sample is one step from the zero state.
+ * Training always uses the batch context. */
+typedef enum {
+    IAE_CONTEXT_BATCH = 0,
+    IAE_CONTEXT_MEMORY = 1,
+    IAE_CONTEXT_NONE = 2,
+} iae_lstm_context;
+
+/* "batch", "memory", "none"; parse returns -1 for an unknown name. */
+const char *iae_context_name(iae_lstm_context c);
+int iae_context_parse(const char *name);
+
 /* The reference LeNet configuration for in_c input channels. */
 iae_net_config iae_lenet_config(int in_c, int use_lstm, int use_decoder);
 
@@ -106,6 +123,10 @@ typedef struct {
 
     const float *lstm_h0, *lstm_c0; /* initial LSTM state, NULL = zeros */
     iae_lstm_options lstm_opt;      /* recurrent kernel; its bf16 copy lives in w_hh_bf16 */
+    iae_lstm_context context;       /* LSTM context of evaluation-mode passes */
+    float *memory_state;            /* (2, Hd) stored h then c, for IAE_CONTEXT_MEMORY */
+    int has_memory;                 /* memory_state holds a state */
+    float *step_bias;               /* (4Hd) b_ih + b_hh + W_hh h0 of the current context */
     uint16_t *w_hh_bf16;            /* (4Hd, Hd) bf16 copy of lstm.weight_hh_l0, or NULL */
     int train_mode;                 /* BatchNorm mode of the last forward pass */
 
@@ -147,6 +168,20 @@ void iae_net_zero_grad(iae_net *net);
  * kernel's recurrent products on a bf16 copy of W_hh (fp32 master weights,
  * fp32 accumulation). No effect on networks without an LSTM. */
 iae_status iae_net_set_lstm_kernel(iae_ctx *ctx, iae_net *net, iae_lstm_impl impl, int bf16);
+
+/* Select the LSTM context of evaluation-mode forward passes. Memory needs a
+ * state (iae_net_set_memory). No effect without an LSTM. */
+iae_status iae_net_set_context(iae_ctx *ctx, iae_net *net, iae_lstm_context context);
+
+/* Store the memory state h, c (Hd each). */
+void iae_net_set_memory(iae_net *net, const float *h, const float *c);
+
+/* Copy the LSTM's state after the last step of the last batch-context
+ * forward pass of n samples into h and c (Hd each). */
+void iae_net_lstm_final_state(const iae_net *net, int n, float *h, float *c);
+
+/* LSTM width Hd, 0 without an LSTM. */
+int iae_net_lstm_hidden(const iae_net *net);
 
 /* Refresh derived copies of the parameters (the bf16 W_hh); call after every
  * change to net->param, such as an optimiser step or loading a file. */

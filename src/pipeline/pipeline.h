@@ -15,6 +15,8 @@ enum {
     IAE_STREAM_NET_INIT = 2,
     IAE_STREAM_DATA_ORDER = 3,
     IAE_STREAM_KL_TARGET = 4,
+    IAE_STREAM_VALIDATION = 5, /* which normal images are held out */
+    IAE_STREAM_MEMORY = 6,     /* the sequence that sets the LSTM memory state */
 };
 
 /* Mean loss terms of one epoch. */
@@ -28,7 +30,7 @@ typedef struct {
 typedef struct {
     int n;
     iae_epoch_record *epochs; /* pretrain_epochs + epochs entries */
-    double pretrain_seconds, center_seconds, train_seconds;
+    double pretrain_seconds, center_seconds, train_seconds, validation_seconds;
     int transferred; /* tensors copied from the autoencoder */
 } iae_train_history;
 
@@ -52,8 +54,10 @@ void iae_trainer_set_lr(iae_trainer *t, float lr);
  * finite. */
 int iae_trainer_step(iae_trainer *t, const float *x, int n, double terms[4]);
 
-/* Train a detector on train (normal samples only; labels are ignored) with the
- * settings in info. On success *out owns the trained detector. */
+/* Train a detector on the normal samples in train (labels are ignored) with
+ * the settings in info: info->validation_fraction of them are held out from
+ * gradient steps and give the score statistics and the threshold. On success
+ * *out owns the trained detector. */
 iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info, const iae_dataset *train,
                               iae_progress *progress, iae_detector **out, iae_train_history *history);
 
@@ -65,21 +69,50 @@ typedef struct {
     float *mse;      /* sum over pixels of (xhat - x)^2 */
     float *l1_mse;   /* sum |xhat - x| */
     float *svdd_mse; /* min-max normalised svdd + min-max normalised mse over all n */
+    float *combined; /* standardised svdd + standardised mse (held-out statistics); NaN without them */
 } iae_scores;
 
-#define IAE_N_SCORES 5
-extern const char *const iae_score_names[IAE_N_SCORES]; /* "svdd", "mse", "svdd_mse", "l1_svdd", "l1_mse" */
-float *iae_scores_get(const iae_scores *s, int which);  /* in the order of iae_score_names */
+#define IAE_N_SCORES 6
+/* "svdd", "mse", "svdd_mse", "l1_svdd", "l1_mse", "combined" */
+extern const char *const iae_score_names[IAE_N_SCORES];
+float *iae_scores_get(const iae_scores *s, int which); /* in the order of iae_score_names */
 void iae_scores_free(iae_scores *s);
 
 /* Score x (N, C, H, W) in order, in batches of batch_size samples with the
- * last partial batch kept, BatchNorm in evaluation mode. The LSTM runs across
- * each batch as a sequence, as in the reference (batch context). */
+ * last partial batch kept, BatchNorm in evaluation mode, with the given LSTM
+ * context (see net.h): batch reproduces the reference, where the LSTM runs
+ * across each batch as a sequence; memory and none score every sample alone. */
 iae_status iae_score(iae_ctx *ctx, iae_detector *d, const float *x, long n, int batch_size,
-                     iae_scores *out);
+                     iae_lstm_context context, iae_scores *out);
+
+/* Statistics of the scores of held-out normal samples: mean, standard
+ * deviation and quantiles of svdd, mse, l1_svdd, l1_mse and combined.
+ * Fills s->combined from the new statistics. */
+void iae_score_stats_compute(iae_scores *s, iae_score_stats *out);
+
+/* The threshold on score `which` (index into the stat scores) with false
+ * positive rate fpr on the held-out normals: the (1 - fpr) quantile. */
+float iae_score_stats_threshold(const iae_score_stats *st, int which, float fpr);
 
 /* AUROC of every score against labels (1 = anomalous), in the order of
  * iae_score_names. NaN where a class is missing. */
 void iae_scores_auroc(const iae_scores *s, const uint8_t *labels, double auroc[IAE_N_SCORES]);
+
+/* Test-set results in every LSTM context the model supports. */
+typedef struct {
+    int n_contexts;
+    iae_lstm_context contexts[3]; /* batch, then memory and none when the model has an LSTM */
+    double auroc[3][IAE_N_SCORES], auprc[3][IAE_N_SCORES];
+    double seconds[3]; /* scoring time per context */
+    int has_threshold; /* the model has held-out statistics and a threshold */
+    float threshold, threshold_fpr;
+    iae_lstm_context threshold_context;
+    long tp, fp, tn, fn; /* decisions "combined > threshold" against the labels */
+    double precision, recall, f1;
+} iae_evaluation;
+
+/* Score test in each context and fill out. */
+iae_status iae_evaluate(iae_ctx *ctx, iae_detector *d, const iae_dataset *test, int batch_size,
+                        iae_progress *progress, iae_evaluation *out);
 
 #endif

@@ -201,15 +201,72 @@ static void init_center(run_state *rs, iae_detector *d) {
     }
 }
 
+/* Split train into fit (gradient steps) and val (held out), seeded. Both keep
+ * the original order. val gets round(n * fraction) samples. */
+static iae_status split_validation(iae_ctx *ctx, const iae_dataset *train, float fraction, uint64_t seed,
+                                   iae_dataset *fit, iae_dataset *val) {
+    const long size = (long)train->c * train->h * train->w;
+    const int n_val = (int)lround(train->n * (double)fraction);
+    int *perm = iae_alloc(ctx, sizeof(int) * train->n, "validation split");
+    uint8_t *held = iae_alloc(ctx, (size_t)train->n, "validation split");
+    iae_dataset *parts[2] = {fit, val};
+    const int sizes[2] = {train->n - n_val, n_val};
+    iae_status st = perm && held ? IAE_OK : IAE_ERR_NOMEM;
+    for (int p = 0; p < 2 && st == IAE_OK; p++) {
+        *parts[p] = (iae_dataset){.n = sizes[p], .c = train->c, .h = train->h, .w = train->w};
+        parts[p]->x = iae_alloc(ctx, sizeof(float) * size * (sizes[p] + 1), "training split");
+        parts[p]->label = iae_alloc(ctx, (size_t)sizes[p] + 1, "training split labels");
+        parts[p]->cls = iae_alloc(ctx, (size_t)sizes[p] + 1, "training split classes");
+        if (!parts[p]->x || !parts[p]->label || !parts[p]->cls) st = IAE_ERR_NOMEM;
+    }
+    if (st == IAE_OK) {
+        iae_rng rng;
+        iae_rng_seed(&rng, seed, IAE_STREAM_VALIDATION);
+        iae_rng_permutation(&rng, perm, train->n);
+        for (int i = 0; i < n_val; i++) held[perm[i]] = 1;
+        int k[2] = {0, 0};
+        for (int i = 0; i < train->n; i++) {
+            iae_dataset *d = parts[held[i]];
+            int j = k[held[i]]++;
+            memcpy(d->x + j * size, train->x + i * size, sizeof(float) * size);
+            d->label[j] = train->label[i];
+            d->cls[j] = train->cls[i];
+        }
+    }
+    iae_free(perm), iae_free(held);
+    if (st != IAE_OK) iae_dataset_free(fit), iae_dataset_free(val);
+    return st;
+}
+
+/* Set the memory state: the LSTM's final state after a seeded sequence of
+ * batch_size fit samples, BatchNorm in eval mode. */
+static void set_memory_state(run_state *rs, iae_detector *d) {
+    const int hid = iae_net_lstm_hidden(d->net);
+    if (hid == 0) return;
+    const int bs = rs->info->batch_size;
+    iae_rng rng;
+    iae_rng_seed(&rng, rs->info->seed, IAE_STREAM_MEMORY);
+    iae_rng_permutation(&rng, rs->perm, rs->train->n);
+    gather(rs->train, rs->perm, bs, rs->xb);
+    iae_net_forward(d->net, bs, rs->xb, 0);
+    float *h = d->net->dbuf[0], *c = d->net->dbuf[1]; /* free during evaluation */
+    iae_net_lstm_final_state(d->net, bs, h, c);
+    iae_net_set_memory(d->net, h, c);
+}
+
 static iae_status validate_info(iae_ctx *ctx, const iae_detector_info *info, const iae_dataset *train) {
+    if (!(info->validation_fraction >= 0.0f && info->validation_fraction < 1.0f))
+        return iae_fail(ctx, IAE_ERR_ARGUMENT, "validation fraction %g is outside [0, 1)", info->validation_fraction);
+    const int n_fit = train->n - (int)lround(train->n * (double)info->validation_fraction);
     if (info->batch_size < 2)
         return iae_fail(ctx, IAE_ERR_ARGUMENT,
                         "batch size %d is too small: BatchNorm in training mode needs at least 2 samples",
                         info->batch_size);
-    if (train->n < info->batch_size)
+    if (n_fit < info->batch_size)
         return iae_fail(ctx, IAE_ERR_ARGUMENT,
-                        "the training set has %d samples, fewer than one batch of %d; lower --batch-size",
-                        train->n, info->batch_size);
+                        "the training set has %d samples (%d after holding out the validation fraction %g), fewer "
+                        "than one batch of %d; lower --batch-size or --validation-fraction",
+                        train->n, n_fit, info->validation_fraction, info->batch_size);
     if (info->epochs < 0 || info->pretrain_epochs < 0)
         return iae_fail(ctx, IAE_ERR_ARGUMENT, "epoch counts must not be negative");
     if (train->c != info->net.in_c || train->h != info->net.in_h || train->w != info->net.in_w)
@@ -219,13 +276,17 @@ static iae_status validate_info(iae_ctx *ctx, const iae_detector_info *info, con
     return IAE_OK;
 }
 
-iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info, const iae_dataset *train,
+iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info, const iae_dataset *all,
                               iae_progress *progress, iae_detector **out, iae_train_history *history) {
     *out = NULL;
     memset(history, 0, sizeof(*history));
-    iae_status st = validate_info(ctx, info, train);
+    iae_status st = validate_info(ctx, info, all);
     if (st != IAE_OK) return st;
 
+    /* 0. Hold out validation samples; everything below trains on the rest. */
+    iae_dataset fit = {0}, val = {0};
+    if ((st = split_validation(ctx, all, info->validation_fraction, info->seed, &fit, &val)) != IAE_OK) return st;
+    const iae_dataset *train = &fit;
     const int bs = info->batch_size;
     run_state rs = {.ctx = ctx, .info = info, .train = train, .progress = progress, .history = history};
     rs.steps_per_epoch = train->n / bs;
@@ -289,6 +350,25 @@ iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info, const
     t0 = iae_now_s();
     if ((st = run_phase(&rs, tr, 0, info->epochs)) != IAE_OK) goto done;
     history->train_seconds = iae_now_s() - t0;
+    iae_trainer_free(tr);
+    tr = NULL;
+
+    /* 5. LSTM memory state, then statistics and threshold of held-out scores. */
+    t0 = iae_now_s();
+    set_memory_state(&rs, d);
+    d->info.validation_samples = val.n;
+    d->info.score_context = iae_net_lstm_hidden(d->net) > 0 ? IAE_CONTEXT_MEMORY : IAE_CONTEXT_BATCH;
+    if (val.n > 0) {
+        iae_scores vs;
+        if ((st = iae_score(ctx, d, val.x, val.n, bs, d->info.score_context, &vs)) != IAE_OK) goto done;
+        iae_score_stats_compute(&vs, &d->stats);
+        iae_scores_free(&vs);
+        d->info.threshold = iae_score_stats_threshold(&d->stats, IAE_N_STAT_SCORES - 1, info->threshold_fpr);
+        iae_progress_note(progress,
+                          "held-out normal images: %d; combined-score threshold %.4g for a false-positive rate of %g",
+                          val.n, d->info.threshold, info->threshold_fpr);
+    }
+    history->validation_seconds = iae_now_s() - t0;
     *out = d;
     d = NULL;
 
@@ -297,6 +377,7 @@ done:
     iae_net_free(ae);
     iae_detector_free(d);
     iae_free(rs.perm), iae_free(rs.xb);
+    iae_dataset_free(&fit), iae_dataset_free(&val);
     if (st != IAE_OK) iae_train_history_free(history);
     return st;
 }

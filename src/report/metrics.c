@@ -6,10 +6,31 @@
 
 #include "io/atomic_file.h"
 
+static void print_value(FILE *out, double v) {
+    if (isfinite(v))
+        fprintf(out, " %8.4f", v);
+    else
+        fprintf(out, " %8s", "n/a");
+}
+
 void iae_metrics_print(FILE *out, const iae_metrics *m) {
-    fprintf(out, "test AUROC, normal class %d (%d images, %d anomalous):\n", m->info->normal_class,
+    const iae_evaluation *e = m->eval;
+    fprintf(out, "test AUROC, normal class %d (%d images, %d anomalous), by LSTM context:\n", m->info->normal_class,
             m->test_samples, m->test_anomalous);
-    for (int k = 0; k < IAE_N_SCORES; k++) fprintf(out, "  %-9s %.4f\n", iae_score_names[k], m->auroc[k]);
+    fprintf(out, "  %-9s", "score");
+    for (int c = 0; c < e->n_contexts; c++) fprintf(out, " %8s", iae_context_name(e->contexts[c]));
+    fputc('\n', out);
+    for (int k = 0; k < IAE_N_SCORES; k++) {
+        fprintf(out, "  %-9s", iae_score_names[k]);
+        for (int c = 0; c < e->n_contexts; c++) print_value(out, e->auroc[c][k]);
+        fputc('\n', out);
+    }
+    if (e->has_threshold)
+        fprintf(out,
+                "threshold %.4g on the combined score (%s context, %.1f%% false positives on held-out normals): "
+                "precision %.4f, recall %.4f, F1 %.4f\n",
+                e->threshold, iae_context_name(e->threshold_context), 100.0 * e->threshold_fpr, e->precision, e->recall,
+                e->f1);
 }
 
 typedef struct {
@@ -89,8 +110,10 @@ iae_status iae_metrics_write_json(iae_ctx *ctx, const char *path, const iae_metr
 
     if (m->history != NULL) {
         const iae_train_history *h = m->history;
-        add(&s, "  \"timing\": {\"pretrain_seconds\": %.3f, \"center_seconds\": %.3f, \"train_seconds\": %.3f},\n",
-            h->pretrain_seconds, h->center_seconds, h->train_seconds);
+        add(&s,
+            "  \"timing\": {\"pretrain_seconds\": %.3f, \"center_seconds\": %.3f, \"train_seconds\": %.3f, "
+            "\"validation_seconds\": %.3f},\n",
+            h->pretrain_seconds, h->center_seconds, h->train_seconds, h->validation_seconds);
         add(&s, "  \"history\": [\n");
         for (int i = 0; i < h->n; i++) {
             const iae_epoch_record *r = &h->epochs[i];
@@ -106,10 +129,41 @@ iae_status iae_metrics_write_json(iae_ctx *ctx, const char *path, const iae_metr
         }
         add(&s, "  ],\n");
     }
+    const iae_evaluation *e = m->eval;
+    if (e->has_threshold) {
+        add(&s, "  \"threshold\": {\"score\": \"combined\", \"context\": \"%s\", \"value\": ",
+            iae_context_name(e->threshold_context));
+        json_number(&s, e->threshold);
+        add(&s, ", \"target_fpr\": %.6g, \"tp\": %ld, \"fp\": %ld, \"tn\": %ld, \"fn\": %ld, \"precision\": ",
+            e->threshold_fpr, e->tp, e->fp, e->tn, e->fn);
+        json_number(&s, e->precision);
+        add(&s, ", \"recall\": ");
+        json_number(&s, e->recall);
+        add(&s, ", \"f1\": ");
+        json_number(&s, e->f1);
+        add(&s, "},\n");
+    }
+    add(&s, "  \"validation_samples\": %d,\n", in->validation_samples);
+    add(&s, "  \"contexts\": {");
+    for (int c = 0; c < e->n_contexts; c++) {
+        add(&s, "%s\n    \"%s\": {\"seconds\": %.3f, \"auroc\": {", c ? "," : "", iae_context_name(e->contexts[c]),
+            e->seconds[c]);
+        for (int k = 0; k < IAE_N_SCORES; k++) {
+            add(&s, "%s\"%s\": ", k ? ", " : "", iae_score_names[k]);
+            json_number(&s, e->auroc[c][k]);
+        }
+        add(&s, "}, \"auprc\": {");
+        for (int k = 0; k < IAE_N_SCORES; k++) {
+            add(&s, "%s\"%s\": ", k ? ", " : "", iae_score_names[k]);
+            json_number(&s, e->auprc[c][k]);
+        }
+        add(&s, "}}");
+    }
+    add(&s, "\n  },\n");
     add(&s, "  \"auroc\": {");
     for (int k = 0; k < IAE_N_SCORES; k++) {
         add(&s, "\"%s\": ", iae_score_names[k]);
-        json_number(&s, m->auroc[k]);
+        json_number(&s, e->auroc[0][k]);
         add(&s, "%s", k + 1 < IAE_N_SCORES ? ", " : "}\n}\n");
     }
 

@@ -16,16 +16,19 @@ typedef struct {
     int train_samples, test_samples, test_anomalous;
     int threads;
     double seconds; /* wall time of the whole command */
-    double auroc[IAE_N_SCORES];
+    const iae_evaluation *eval;
     const iae_train_history *history; /* NULL for eval */
     const char *data_dir;             /* data folder scored */
     const char *model_file;           /* model written (train) or read (eval), or NULL */
 } iae_metrics;
 
-/* Print the AUROC table to out. */
+/* Print the AUROC table (scores by LSTM context) and the threshold's
+ * decisions to out. */
 void iae_metrics_print(FILE *out, const iae_metrics *m);
 
-/* Write m as JSON to path (atomically). NaN values become null. */
+/* Write m as JSON to path (atomically). NaN values become null. "auroc" holds
+ * the batch context, which reproduces the reference protocol; every context
+ * is under "contexts". */
 iae_status iae_metrics_write_json(iae_ctx *ctx, const char *path, const iae_metrics *m);
 
 #endif
