@@ -9,6 +9,7 @@
 
 #include "data/fashion_mnist.h"
 #include "io/model_file.h"
+#include "pipeline/checkpoint.h"
 #include "pipeline/pipeline.h"
 #include "synthetic.h"
 #include "testutil.h"
@@ -31,7 +32,7 @@ static iae_detector *train_once(fixture *f, uint64_t seed) {
     info.seed = seed;
     iae_detector *d = NULL;
     iae_train_history h;
-    if (iae_train_detector(&f->ctx, &info, &f->train, &quiet, &d, &h) != IAE_OK) fail_msg("%s", f->ctx.error);
+    if (iae_train_detector(&f->ctx, &info, &f->train, NULL, &quiet, &d, &h) != IAE_OK) fail_msg("%s", f->ctx.error);
     assert_int_equal(h.n, info.pretrain_epochs + info.epochs);
     assert_int_equal(h.transferred, 22);
     for (int i = 0; i < h.n; i++) assert_true(isfinite(h.epochs[i].loss));
@@ -239,6 +240,71 @@ static void test_memory_scores_independent(void **state) {
     free(rev);
 }
 
+static unsigned char *file_bytes(const char *path, long *size) {
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    *size = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    unsigned char *buf = malloc((size_t)*size);
+    assert_int_equal(fread(buf, 1, (size_t)*size, fp), (size_t)*size);
+    fclose(fp);
+    return buf;
+}
+
+/* Stop a run after `stop` epochs with checkpoints after every epoch, resume
+ * it from the checkpoint, and compare the final model file byte for byte
+ * with the uninterrupted run's. */
+static void check_resume(fixture *f, int stop) {
+    const char *dir = tu_tmpdir(stop == 1 ? "resume-pretrain" : "resume-train");
+    char ckpt[1024], a_path[1024], b_path[1024];
+    snprintf(ckpt, sizeof(ckpt), "%s/run.ckpt", dir);
+    snprintf(a_path, sizeof(a_path), "%s/uninterrupted.iae", dir);
+    snprintf(b_path, sizeof(b_path), "%s/resumed.iae", dir);
+    iae_progress quiet;
+    iae_progress_init(&quiet, stderr, 1);
+    iae_detector_info info = f->info;
+    info.seed = 5;
+
+    iae_train_options stop_opts = {.checkpoint_path = ckpt, .checkpoint_every = 1, .stop_after_epochs = stop};
+    iae_detector *d = NULL;
+    iae_train_history h;
+    assert_int_equal(iae_train_detector(&f->ctx, &info, &f->train, &stop_opts, &quiet, &d, &h), IAE_INTERRUPTED);
+    assert_null(d);
+
+    iae_checkpoint *ck = NULL;
+    if (iae_checkpoint_load(&f->ctx, ckpt, &ck) != IAE_OK) fail_msg("%s", f->ctx.error);
+    assert_int_equal(iae_checkpoint_phase(ck), stop == 1 ? 0 : 1);
+    assert_int_equal(iae_checkpoint_epochs_done(ck), stop == 1 ? 1 : stop - 1);
+    iae_train_options resume_opts = {.resume = ck};
+    if (iae_train_detector(&f->ctx, &info, &f->train, &resume_opts, &quiet, &d, &h) != IAE_OK)
+        fail_msg("%s", f->ctx.error);
+    assert_int_equal(h.n, info.pretrain_epochs + info.epochs);
+    iae_train_history_free(&h);
+    iae_checkpoint_free(ck);
+
+    assert_int_equal(iae_model_save(&f->ctx, f->det, a_path), IAE_OK);
+    assert_int_equal(iae_model_save(&f->ctx, d, b_path), IAE_OK);
+    long na, nb;
+    unsigned char *a = file_bytes(a_path, &na), *b = file_bytes(b_path, &nb);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, (size_t)na);
+    free(a), free(b);
+    iae_detector_free(d);
+}
+
+static void test_resume_in_pretraining(void **state) { check_resume(*state, 1); }
+static void test_resume_in_training(void **state) { check_resume(*state, 2); }
+
+static void test_checkpoint_rejects_model_file(void **state) {
+    fixture *f = *state;
+    const char *path = tu_path(tu_tmpdir("resume-wrong"), "m.iae");
+    assert_int_equal(iae_model_save(&f->ctx, f->det, path), IAE_OK);
+    iae_checkpoint *ck = NULL;
+    assert_int_equal(iae_checkpoint_load(&f->ctx, path, &ck), IAE_ERR_FORMAT);
+    assert_non_null(strstr(f->ctx.error, "not an iae checkpoint"));
+}
+
 static void test_auroc_in_range(void **state) {
     fixture *f = *state;
     double a[IAE_N_SCORES];
@@ -258,6 +324,9 @@ int main(void) {
         cmocka_unit_test(test_auroc_in_range),
         cmocka_unit_test(test_held_out_statistics),
         cmocka_unit_test(test_memory_scores_independent),
+        cmocka_unit_test(test_resume_in_pretraining),
+        cmocka_unit_test(test_resume_in_training),
+        cmocka_unit_test(test_checkpoint_rejects_model_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

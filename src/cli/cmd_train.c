@@ -8,6 +8,7 @@
 #include "data/fashion_mnist.h"
 #include "io/atomic_file.h"
 #include "io/model_file.h"
+#include "pipeline/checkpoint.h"
 #include "report/metrics.h"
 
 #define DEFAULT_PRETRAIN_EPOCHS 10
@@ -59,6 +60,13 @@ static void train_usage(FILE *out) {
             "  --lstm-bf16             run the LSTM's recurrent products on a bf16 copy of the\n"
             "                          recurrent weights (fp32 master weights and sums; faster,\n"
             "                          slightly different results; default off)\n"
+            "checkpoints:\n"
+            "  --checkpoint-every N    save a checkpoint after every N epochs of either phase\n"
+            "                          (default 0: none)\n"
+            "  --checkpoint FILE       where to save it (default: the --out path plus .ckpt)\n"
+            "  --resume FILE           continue the run saved in this checkpoint, with its own\n"
+            "                          settings; with the same thread count the final model is\n"
+            "                          bit-identical to an uninterrupted run\n"
             "output:\n"
             "  --out FILE              save the trained model, about 137 MB (default: not saved)\n"
             "  --metrics FILE          write the run's settings, loss history and AUROCs as JSON\n"
@@ -71,7 +79,7 @@ static void train_usage(FILE *out) {
 enum {
     OPT_DATASET = 256, OPT_DATA, OPT_CLASS, OPT_REFNORM, OPT_PRE_EPOCHS, OPT_EPOCHS, OPT_BATCH, OPT_LR,
     OPT_WD, OPT_MSE_W, OPT_KL_W, OPT_KL_FORM, OPT_JOINT_BN, OPT_SEED, OPT_THREADS, OPT_OUT, OPT_METRICS,
-    OPT_QUIET, OPT_HELP, OPT_BF16, OPT_KERNEL, OPT_VALFRAC, OPT_FPR, OPT_LAST
+    OPT_QUIET, OPT_HELP, OPT_BF16, OPT_KERNEL, OPT_VALFRAC, OPT_FPR, OPT_CK_EVERY, OPT_CK_PATH, OPT_RESUME, OPT_LAST
 };
 
 static const struct option train_options[] = {
@@ -98,6 +106,9 @@ static const struct option train_options[] = {
     {"lstm-kernel", required_argument, 0, OPT_KERNEL},
     {"validation-fraction", required_argument, 0, OPT_VALFRAC},
     {"threshold-fpr", required_argument, 0, OPT_FPR},
+    {"checkpoint-every", required_argument, 0, OPT_CK_EVERY},
+    {"checkpoint", required_argument, 0, OPT_CK_PATH},
+    {"resume", required_argument, 0, OPT_RESUME},
     {0, 0, 0, 0},
 };
 
@@ -134,6 +145,9 @@ int cmd_train(int argc, char **argv) {
     uint64_t seed = 0;
     int quiet = 0, refnorm = 0, kl_form = IAE_KL_REFERENCE, bn_train = 1, bf16 = 0, data_given = 0;
     iae_lstm_impl lstm_impl = IAE_LSTM_FUSED;
+    long ck_every = 0;
+    const char *ck_path = NULL, *resume_path = NULL;
+    char ck_default[IAE_PATH_BYTES + 8];
     unsigned char seen[OPT_LAST - OPT_DATASET] = {0};
 
     opterr = 0;
@@ -193,6 +207,9 @@ int cmd_train(int argc, char **argv) {
         case OPT_BF16: bf16 = 1; break;
         case OPT_VALFRAC: ok = cli_parse_float("--validation-fraction", optarg, 0, 0.9, &val_fraction); break;
         case OPT_FPR: ok = cli_parse_float("--threshold-fpr", optarg, 0, 1, &fpr); break;
+        case OPT_CK_EVERY: ok = cli_parse_int("--checkpoint-every", optarg, 0, 100000, &ck_every); break;
+        case OPT_CK_PATH: ck_path = optarg; break;
+        case OPT_RESUME: resume_path = optarg; break;
         case OPT_KERNEL:
             if (strcmp(optarg, "fused") == 0 || strcmp(optarg, "gemv") == 0)
                 lstm_impl = strcmp(optarg, "gemv") == 0 ? IAE_LSTM_GEMV : IAE_LSTM_FUSED;
@@ -219,9 +236,28 @@ int cmd_train(int argc, char **argv) {
         cli_error("--lstm-bf16 needs the fused kernel; drop --lstm-kernel gemv");
         return IAE_EXIT_USAGE;
     }
-    if (normal_class < 0) {
+    if (resume_path != NULL) {
+        /* The checkpoint fixes the run's settings; refuse conflicting ones. */
+        static const int fixed[] = {OPT_DATASET, OPT_CLASS, OPT_REFNORM, OPT_PRE_EPOCHS, OPT_EPOCHS, OPT_BATCH, OPT_LR,
+                                    OPT_WD, OPT_MSE_W, OPT_KL_W, OPT_KL_FORM, OPT_JOINT_BN, OPT_SEED, OPT_VALFRAC,
+                                    OPT_FPR};
+        for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+            if (seen[fixed[i] - OPT_DATASET]) {
+                cli_error("--resume continues the run saved in '%s' with its own settings; drop --%s", resume_path,
+                          train_options[fixed[i] - OPT_DATASET].name);
+                return IAE_EXIT_USAGE;
+            }
+    } else if (normal_class < 0) {
         cli_error("--normal-class is required: pass the class (0-9) to treat as normal");
         return IAE_EXIT_USAGE;
+    }
+    if (ck_every > 0 && ck_path == NULL) {
+        if (out_path == NULL) {
+            cli_error("--checkpoint-every needs a place for the checkpoint: pass --checkpoint FILE or --out FILE");
+            return IAE_EXIT_USAGE;
+        }
+        snprintf(ck_default, sizeof(ck_default), "%s.ckpt", out_path);
+        ck_path = ck_default;
     }
 
     /* Outputs are checked before the long work, so a bad path fails at once. */
@@ -229,17 +265,36 @@ int cmd_train(int argc, char **argv) {
     iae_ctx ctx;
     iae_ctx_init(&ctx, (int)threads);
     if ((out_path && iae_output_path_check(&ctx, out_path, "--out") != IAE_OK) ||
-        (metrics_path && iae_output_path_check(&ctx, metrics_path, "--metrics") != IAE_OK)) {
+        (metrics_path && iae_output_path_check(&ctx, metrics_path, "--metrics") != IAE_OK) ||
+        (ck_path && ck_every > 0 && iae_output_path_check(&ctx, ck_path, "--checkpoint") != IAE_OK)) {
         cli_error("%s", ctx.error);
         return IAE_EXIT_USAGE;
     }
     if (!check_output_conflicts(out_path, metrics_path, data_dir)) return IAE_EXIT_USAGE;
+    if (ck_every > 0 && !check_output_conflicts(ck_path, metrics_path, data_dir)) return IAE_EXIT_USAGE;
+    if (ck_every > 0 && out_path && !check_output_conflicts(ck_path, out_path, data_dir)) return IAE_EXIT_USAGE;
+
+    iae_checkpoint *resume = NULL;
+    if (resume_path != NULL) {
+        if (iae_checkpoint_load(&ctx, resume_path, &resume) != IAE_OK) {
+            cli_error("%s", ctx.error);
+            return IAE_EXIT_FAILURE;
+        }
+        const iae_detector_info *ri = iae_checkpoint_info(resume);
+        normal_class = ri->normal_class;
+        refnorm = ri->reference_normalization;
+    }
     iae_progress progress;
     iae_progress_init(&progress, stderr, quiet);
 
     /* Data. */
     iae_fmnist_options fo = {.dir = data_dir, .normal_class = (int)normal_class, .reference_normalization = refnorm,
                              .dir_is_default = !data_given};
+    if (resume != NULL) {
+        fo.have_minmax = 1;
+        fo.min = iae_checkpoint_info(resume)->norm_min;
+        fo.max = iae_checkpoint_info(resume)->norm_max;
+    }
     iae_dataset train = {0}, test = {0};
     float nmin = 0, nmax = 0;
     if (iae_fmnist_load(&ctx, &fo, &train, &test, &nmin, &nmax) != IAE_OK) {
@@ -286,17 +341,26 @@ int cmd_train(int argc, char **argv) {
     info.validation_fraction = (float)val_fraction;
     info.threshold_fpr = (float)fpr;
     info.lstm_bf16 = bf16;
+    if (resume != NULL) {
+        /* Everything but the runtime kernel choice comes from the checkpoint. */
+        info = *iae_checkpoint_info(resume);
+        info.lstm_impl = lstm_impl;
+        info.lstm_bf16 = bf16;
+        iae_progress_note(&progress, "resuming the run saved in %s", resume_path);
+    }
     iae_progress_note(&progress,
-                      "seed %llu, batch %ld, %ld pre-training + %ld training epochs, lr %g, mse weight %g, "
+                      "seed %llu, batch %d, %d pre-training + %d training epochs, lr %g, mse weight %g, "
                       "kl weight %g, %d threads",
-                      (unsigned long long)seed, batch, pre_epochs, epochs, lr, info.w_mse, info.w_kl, ctx.threads);
+                      (unsigned long long)info.seed, info.batch_size, info.pretrain_epochs, info.epochs, info.lr,
+                      info.w_mse, info.w_kl, ctx.threads);
 
     /* Train, score, report. */
     int rc = IAE_EXIT_FAILURE;
     iae_detector *det = NULL;
     iae_train_history history = {0};
     iae_evaluation eval;
-    if (iae_train_detector(&ctx, &info, &train, &progress, &det, &history) != IAE_OK) goto fail;
+    iae_train_options topts = {.checkpoint_path = ck_path, .checkpoint_every = (int)ck_every, .resume = resume};
+    if (iae_train_detector(&ctx, &info, &train, &topts, &progress, &det, &history) != IAE_OK) goto fail;
     if (iae_evaluate(&ctx, det, &test, info.batch_size, &progress, &eval) != IAE_OK) goto fail;
 
     iae_metrics m = {.command = "train", .model = "iae-lstm-kl", .info = &det->info, .train_samples = train.n,
@@ -319,6 +383,7 @@ fail:
     cli_error("%s", ctx.error);
 done:
     iae_train_history_free(&history);
+    iae_checkpoint_free(resume);
     iae_detector_free(det);
     iae_dataset_free(&train);
     iae_dataset_free(&test);

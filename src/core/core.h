@@ -20,6 +20,7 @@ typedef enum {
     IAE_ERR_FORMAT,   /* file content malformed */
     IAE_ERR_NOMEM,    /* allocation failed */
     IAE_ERR_NUMERIC,  /* NaN or infinity where a finite value is required */
+    IAE_INTERRUPTED,  /* a run stopped on request before its end (not a failure) */
 } iae_status;
 
 #define IAE_ERROR_BYTES 1024

@@ -1,9 +1,8 @@
 /*
- * Model file writer and validating reader (format in model_file.h).
- * The reader loads the whole file, checks magic, version and CRC-32 before
- * parsing anything, bounds-checks every record against the file size, then
- * checks that every tensor the configuration implies is present exactly once
- * with the right shape and finite values.
+ * Model file writer and validating reader (format in model_file.h, container
+ * in records.h). After the container checks, the reader requires every
+ * tensor the configuration implies exactly once, with the right shape and
+ * finite values.
  */
 #include "io/model_file.h"
 
@@ -12,55 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <zlib.h>
 
-#include "io/atomic_file.h"
+#include "io/records.h"
 
-#define MAGIC "IAEMODEL"
-#define REC_TENSOR 1
-#define REC_TEXT 2
-#define MAX_NAME 63
-#define MAX_FILE_BYTES (8ull << 30)
-
-/* ---------------- writing ---------------- */
-
-typedef struct {
-    iae_atomic_file af;
-    uLong crc;
-} writer;
-
-static void put(writer *w, const void *data, size_t bytes) {
-    /* zlib's crc32 takes a uInt length: feed large buffers in pieces. */
-    const unsigned char *p = data;
-    size_t left = bytes;
-    while (left > 0) {
-        uInt chunk = left > (1u << 30) ? (1u << 30) : (uInt)left;
-        w->crc = crc32(w->crc, p, chunk);
-        p += chunk;
-        left -= chunk;
-    }
-    iae_atomic_write(&w->af, data, bytes);
-}
-
-static void put_u32(writer *w, uint32_t v) {
-    unsigned char b[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >> 24) & 0xff};
-    put(w, b, 4);
-}
-
-static void put_header(writer *w, int type, const char *name, int ndim, const int *dims) {
-    unsigned char h[4] = {(unsigned char)type, (unsigned char)strlen(name), (unsigned char)ndim, 0};
-    put(w, h, 4);
-    put(w, name, strlen(name));
-    for (int i = 0; i < ndim; i++) put_u32(w, (uint32_t)dims[i]);
-}
-
-static void put_tensor(writer *w, const char *name, int ndim, const int *dims, const float *data,
-                       long count) {
-    put_header(w, REC_TENSOR, name, ndim, dims);
-    /* x86-64 and every platform iae targets are little-endian. */
-    put(w, data, sizeof(float) * count);
-}
+static const char MAGIC[8] = {'I', 'A', 'E', 'M', 'O', 'D', 'E', 'L'};
+static const char *const HINT = "pass a file written by 'iae train --out'";
 
 static const char *objective_name(iae_objective o) {
     return o == IAE_OBJECTIVE_SOFT_BOUNDARY ? "soft-boundary" : "one-class";
@@ -85,37 +40,42 @@ static int format_config(const iae_detector_info *in, char *buf, size_t size) {
                     in->validation_samples, in->threshold, in->threshold_fpr, iae_context_name(in->score_context));
 }
 
-iae_status iae_model_save(iae_ctx *ctx, const iae_detector *d, const char *path) {
-    writer w = {.crc = crc32(0L, Z_NULL, 0)};
-    iae_status st = iae_atomic_open(ctx, &w.af, path);
-    if (st != IAE_OK) return st;
+int iae_model_format_config(const iae_detector_info *info, char *buf, size_t size) {
+    return format_config(info, buf, size);
+}
 
+iae_status iae_model_write_tensors(iae_record_writer *w, const iae_detector *d) {
+    const iae_net *net = d->net;
+    const int dim = iae_net_z_size(net);
+    iae_records_put_tensor(w, "center", 1, &dim, d->center, dim);
+    for (int i = 0; i < net->n_params; i++) {
+        const iae_tensor_info *t = &net->params[i];
+        iae_records_put_tensor(w, t->name, t->ndim, t->dims, net->param + t->offset, t->count);
+    }
+    for (int i = 0; i < net->n_buffers; i++) {
+        const iae_tensor_info *t = &net->buffers[i];
+        iae_records_put_tensor(w, t->name, t->ndim, t->dims, net->buffer + t->offset, t->count);
+    }
+    return IAE_OK;
+}
+
+iae_status iae_model_save(iae_ctx *ctx, const iae_detector *d, const char *path) {
     const iae_net *net = d->net;
     char config[4096];
     int config_len = format_config(&d->info, config, sizeof(config));
     IAE_ASSERT(config_len > 0 && (size_t)config_len < sizeof(config));
-
     const int hid = iae_net_lstm_hidden(net);
     const int with_memory = hid > 0 && net->has_memory, with_stats = d->stats.n > 0;
-    put(&w, MAGIC, 8);
-    put_u32(&w, IAE_MODEL_VERSION);
-    put_u32(&w, (uint32_t)(2 + net->n_params + net->n_buffers + 2 * with_memory + with_stats));
 
-    put_header(&w, REC_TEXT, "config", 1, &config_len);
-    put(&w, config, (size_t)config_len);
-    const int dim = iae_net_z_size(net);
-    put_tensor(&w, "center", 1, &dim, d->center, dim);
-    for (int i = 0; i < net->n_params; i++) {
-        const iae_tensor_info *t = &net->params[i];
-        put_tensor(&w, t->name, t->ndim, t->dims, net->param + t->offset, t->count);
-    }
-    for (int i = 0; i < net->n_buffers; i++) {
-        const iae_tensor_info *t = &net->buffers[i];
-        put_tensor(&w, t->name, t->ndim, t->dims, net->buffer + t->offset, t->count);
-    }
+    iae_record_writer w;
+    iae_status st = iae_records_create(ctx, &w, path, MAGIC, IAE_MODEL_VERSION,
+                                       (uint32_t)(2 + net->n_params + net->n_buffers + 2 * with_memory + with_stats));
+    if (st != IAE_OK) return st;
+    iae_records_put_text(&w, "config", config, config_len);
+    iae_model_write_tensors(&w, d);
     if (with_memory) {
-        put_tensor(&w, "memory_h", 1, &hid, net->memory_state, hid);
-        put_tensor(&w, "memory_c", 1, &hid, net->memory_state + hid, hid);
+        iae_records_put_tensor(&w, "memory_h", 1, &hid, net->memory_state, hid);
+        iae_records_put_tensor(&w, "memory_c", 1, &hid, net->memory_state + hid, hid);
     }
     if (with_stats) {
         float table[IAE_N_STAT_SCORES][2 + IAE_N_QUANTILES];
@@ -125,54 +85,9 @@ iae_status iae_model_save(iae_ctx *ctx, const iae_detector *d, const char *path)
             memcpy(&table[k][2], d->stats.quantile[k], sizeof(float) * IAE_N_QUANTILES);
         }
         const int dims[2] = {IAE_N_STAT_SCORES, 2 + IAE_N_QUANTILES};
-        put_tensor(&w, "score_stats", 2, dims, &table[0][0], IAE_N_STAT_SCORES * (2 + IAE_N_QUANTILES));
+        iae_records_put_tensor(&w, "score_stats", 2, dims, &table[0][0], IAE_N_STAT_SCORES * (2 + IAE_N_QUANTILES));
     }
-    uint32_t crc = (uint32_t)w.crc;
-    iae_atomic_write(&w.af, (unsigned char[4]){crc & 0xff, (crc >> 8) & 0xff, (crc >> 16) & 0xff, crc >> 24}, 4);
-    return iae_atomic_commit(ctx, &w.af);
-}
-
-/* ---------------- reading ---------------- */
-
-static uint32_t get_u32(const unsigned char *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* Read all of path into memory, with size limits checked first. */
-static iae_status read_whole(iae_ctx *ctx, const char *path, unsigned char **data, size_t *size) {
-    *data = NULL;
-    struct stat sb;
-    if (stat(path, &sb) != 0)
-        return errno == ENOENT
-                   ? iae_fail(ctx, IAE_ERR_IO, "model file '%s' not found; pass the file written by 'iae train --out'",
-                              path)
-                   : iae_fail(ctx, IAE_ERR_IO, "cannot read model file '%s': %s", path, strerror(errno));
-    if (S_ISDIR(sb.st_mode))
-        return iae_fail(ctx, IAE_ERR_IO, "'%s' is a directory, not a model file", path);
-    if (!S_ISREG(sb.st_mode))
-        return iae_fail(ctx, IAE_ERR_IO, "'%s' is not a regular file; pass a model file written by 'iae train --out'",
-                        path);
-    if ((unsigned long long)sb.st_size > MAX_FILE_BYTES)
-        return iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s' is %lld bytes, larger than any iae model (8 GiB)",
-                        path, (long long)sb.st_size);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return iae_fail(ctx, IAE_ERR_IO, "cannot open model file '%s': %s", path, strerror(errno));
-    size_t n = (size_t)sb.st_size;
-    unsigned char *buf = iae_alloc(ctx, n + 1, "model file contents");
-    if (buf == NULL) {
-        fclose(f);
-        return IAE_ERR_NOMEM;
-    }
-    size_t got = fread(buf, 1, n, f);
-    int err = ferror(f);
-    fclose(f);
-    if (err || got != n) {
-        iae_free(buf);
-        return iae_fail(ctx, IAE_ERR_IO, "reading model file '%s' failed after %zu of %zu bytes", path, got, n);
-    }
-    *data = buf;
-    *size = n;
-    return IAE_OK;
+    return iae_records_commit(ctx, &w);
 }
 
 /* Parse "key=value" lines into info; rejects missing or invalid settings. */
@@ -323,230 +238,131 @@ static float *tensor_target(iae_detector *d, const char *name, const iae_tensor_
     return NULL;
 }
 
-static iae_status parse_records(iae_ctx *ctx, const char *path, const unsigned char *data, size_t size,
-                                int max_batch, iae_detector **out) {
-    const size_t body_end = size - 4; /* the CRC follows */
-    uint32_t n_records = get_u32(data + 12);
-    size_t pos = 16;
-    iae_detector *d = NULL;
-    unsigned char seen[1 + 2 * IAE_MAX_TENSORS] = {0};
-    int optional_seen = 0; /* bits: 1 memory_h, 2 memory_c, 4 score_stats */
-    iae_status st = IAE_OK;
+/* Copy a tensor record's payload into dst (count floats) and reject NaN or
+ * infinity. */
+static iae_status copy_finite(iae_ctx *ctx, const char *path, const iae_record *rec, float *dst) {
+    memcpy(dst, rec->payload, rec->bytes);
+    for (long i = 0; i < rec->count; i++)
+        if (!isfinite(dst[i]))
+            return iae_fail(ctx, IAE_ERR_NUMERIC, "model file '%s': tensor '%s' contains NaN or infinity at element %ld",
+                            path, rec->name, i);
+    return IAE_OK;
+}
 
-    for (uint32_t r = 0; r < n_records; r++) {
-        if (pos + 4 > body_end) {
-            st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': record %u of %u starts past the end of the data",
-                          path, r + 1, n_records);
-            goto fail;
-        }
-        int type = data[pos], name_len = data[pos + 1], ndim = data[pos + 2], zero = data[pos + 3];
-        pos += 4;
-        if ((type != REC_TENSOR && type != REC_TEXT) || name_len < 1 || name_len > MAX_NAME || ndim > 4 ||
-            zero != 0 || (type == REC_TEXT && ndim != 1) || pos + name_len + 4u * ndim > body_end) {
-            st = iae_fail(ctx, IAE_ERR_FORMAT,
-                          "model file '%s': record %u has an invalid header; the file is damaged, copy it again "
-                          "or retrain",
-                          path, r + 1);
-            goto fail;
-        }
-        char name[MAX_NAME + 1];
-        memcpy(name, data + pos, name_len);
-        name[name_len] = 0;
-        pos += name_len;
-        int dims[4] = {0};
-        unsigned long long count = 1;
-        int absurd = 0;
-        for (int i = 0; i < ndim; i++) {
-            uint32_t v = get_u32(data + pos + 4 * i);
-            dims[i] = (int)(v > (1u << 30) ? 0 : v);
-            if (v > (1u << 30)) absurd = 1;
-            if (!absurd) count *= v;
-            if (count > size) absurd = 1;
-        }
-        pos += 4u * ndim;
-        unsigned long long bytes = type == REC_TEXT ? count : count * 4;
-        if (absurd || bytes > body_end - pos) {
-            st = iae_fail(ctx, IAE_ERR_FORMAT,
-                          "model file '%s': record '%s' is larger than the %zu bytes that remain; the file is "
-                          "damaged, copy it again or retrain",
-                          path, name, body_end - pos);
-            goto fail;
-        }
-        const unsigned char *payload = data + pos;
-        pos += bytes;
+static int shape_is(const iae_record *rec, int ndim, int d0, int d1) {
+    return rec->ndim == ndim && rec->dims[0] == d0 && (ndim < 2 || rec->dims[1] == d1);
+}
 
-        if (type == REC_TEXT) {
-            if (strcmp(name, "config") != 0) continue;
-            if (d != NULL) {
-                st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': two configuration records", path);
-                goto fail;
-            }
-            iae_detector_info info;
-            if ((st = parse_config(ctx, path, (const char *)payload, (size_t)bytes, &info)) != IAE_OK) goto fail;
-            if ((st = iae_detector_create(ctx, &info, max_batch > 0 ? max_batch : info.batch_size, &d)) != IAE_OK)
-                goto fail;
-            continue;
-        }
-        if (d == NULL) {
-            st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': tensor '%s' comes before the configuration", path,
-                          name);
-            goto fail;
-        }
-        /* Optional records of version 2. */
-        const int hid = iae_net_lstm_hidden(d->net);
-        const int is_memory = strcmp(name, "memory_h") == 0 || strcmp(name, "memory_c") == 0;
-        if (is_memory || strcmp(name, "score_stats") == 0) {
-            const int want0 = is_memory ? hid : IAE_N_STAT_SCORES, want1 = is_memory ? 0 : 2 + IAE_N_QUANTILES;
-            const int ok_shape = is_memory ? (ndim == 1 && dims[0] == want0 && hid > 0)
-                                           : (ndim == 2 && dims[0] == want0 && dims[1] == want1);
-            const int bit = strcmp(name, "memory_h") == 0 ? 1 : (is_memory ? 2 : 4);
-            if (!ok_shape || (optional_seen & bit)) {
-                st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': record '%s' %s", path, name,
-                              (optional_seen & bit) ? "appears twice" : "has the wrong shape");
-                goto fail;
-            }
-            optional_seen |= bit;
-            float *buf = malloc((size_t)bytes);
-            if (buf == NULL) {
-                st = iae_fail(ctx, IAE_ERR_NOMEM, "out of memory reading '%s'", path);
-                goto fail;
-            }
-            memcpy(buf, payload, (size_t)bytes);
-            for (unsigned long long i = 0; i < count; i++)
-                if (!isfinite(buf[i])) {
-                    free(buf);
-                    st = iae_fail(ctx, IAE_ERR_NUMERIC, "model file '%s': record '%s' contains NaN or infinity",
-                                  path, name);
-                    goto fail;
-                }
+iae_status iae_model_read_tensor(iae_ctx *ctx, const char *path, iae_detector *d, const iae_record *rec,
+                                 unsigned char *seen, int *optional_seen) {
+    const int hid = iae_net_lstm_hidden(d->net);
+    const int is_memory = strcmp(rec->name, "memory_h") == 0 || strcmp(rec->name, "memory_c") == 0;
+
+    /* Optional records of version 2. */
+    if (is_memory || strcmp(rec->name, "score_stats") == 0) {
+        const int ok_shape = is_memory ? hid > 0 && shape_is(rec, 1, hid, 0)
+                                       : shape_is(rec, 2, IAE_N_STAT_SCORES, 2 + IAE_N_QUANTILES);
+        const int bit = strcmp(rec->name, "memory_h") == 0 ? 1 : (is_memory ? 2 : 4);
+        if (!ok_shape || (*optional_seen & bit))
+            return iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': record '%s' %s", path, rec->name,
+                            (*optional_seen & bit) ? "appears twice" : "has the wrong shape");
+        *optional_seen |= bit;
+        float *buf = malloc(rec->bytes + 4);
+        if (buf == NULL) return iae_fail(ctx, IAE_ERR_NOMEM, "out of memory reading '%s'", path);
+        iae_status st = copy_finite(ctx, path, rec, buf);
+        if (st == IAE_OK) {
             if (bit == 1)
                 memcpy(d->net->memory_state, buf, sizeof(float) * hid);
             else if (bit == 2)
                 memcpy(d->net->memory_state + hid, buf, sizeof(float) * hid);
             else
                 for (int k = 0; k < IAE_N_STAT_SCORES; k++) {
-                    d->stats.mean[k] = buf[k * want1];
-                    d->stats.std[k] = buf[k * want1 + 1];
-                    memcpy(d->stats.quantile[k], buf + k * want1 + 2, sizeof(float) * IAE_N_QUANTILES);
+                    const float *row = buf + k * (2 + IAE_N_QUANTILES);
+                    d->stats.mean[k] = row[0];
+                    d->stats.std[k] = row[1];
+                    memcpy(d->stats.quantile[k], row + 2, sizeof(float) * IAE_N_QUANTILES);
                 }
-            free(buf);
-            continue;
         }
-        const iae_tensor_info *ti = NULL;
-        int slot = 0;
-        float *dst = tensor_target(d, name, &ti, &slot);
-        if (dst == NULL) {
-            st = iae_fail(ctx, IAE_ERR_FORMAT,
-                          "model file '%s': tensor '%s' does not belong to the configured network", path, name);
-            goto fail;
-        }
-        int shape_ok = ndim == ti->ndim;
-        for (int i = 0; shape_ok && i < ndim; i++) shape_ok = dims[i] == ti->dims[i];
-        if (!shape_ok || seen[slot]) {
-            st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': tensor '%s' %s", path, name,
-                          seen[slot] ? "appears twice" : "has the wrong shape for the configured network");
-            goto fail;
-        }
-        seen[slot] = 1;
-        memcpy(dst, payload, (size_t)bytes);
-        for (long i = 0; i < ti->count; i++)
-            if (!isfinite(dst[i])) {
-                st = iae_fail(ctx, IAE_ERR_NUMERIC,
-                              "model file '%s': tensor '%s' contains NaN or infinity at element %ld", path, name, i);
-                goto fail;
-            }
+        free(buf);
+        return st;
     }
-    if (d == NULL) {
-        st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s' has no configuration record", path);
-        goto fail;
-    }
-    if (pos != body_end) {
-        st = iae_fail(ctx, IAE_ERR_FORMAT,
-                      "model file '%s' has %zu unexpected bytes after its records; the file is damaged, copy it "
-                      "again or retrain",
-                      path, body_end - pos);
-        goto fail;
-    }
+
+    const iae_tensor_info *ti = NULL;
+    int slot = 0;
+    float *dst = tensor_target(d, rec->name, &ti, &slot);
+    if (dst == NULL)
+        return iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': tensor '%s' does not belong to the configured network",
+                        path, rec->name);
+    int shape_ok = rec->ndim == ti->ndim;
+    for (int i = 0; shape_ok && i < rec->ndim; i++) shape_ok = rec->dims[i] == ti->dims[i];
+    if (!shape_ok || seen[slot])
+        return iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': tensor '%s' %s", path, rec->name,
+                        seen[slot] ? "appears twice" : "has the wrong shape for the configured network");
+    seen[slot] = 1;
+    return copy_finite(ctx, path, rec, dst);
+}
+
+iae_status iae_model_check_complete(iae_ctx *ctx, const char *path, iae_detector *d, const unsigned char *seen,
+                                    int optional_seen) {
     const int total = 1 + d->net->n_params + d->net->n_buffers;
     for (int s = 0; s < total; s++)
         if (!seen[s]) {
             const char *missing = s == 0 ? "center"
                                   : s <= d->net->n_params ? d->net->params[s - 1].name
                                                           : d->net->buffers[s - 1 - d->net->n_params].name;
-            st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s' lacks the tensor '%s'", path, missing);
-            goto fail;
+            return iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s' lacks the tensor '%s'", path, missing);
         }
-    if ((optional_seen & 3) == 1 || (optional_seen & 3) == 2) {
-        st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s' has only half of the LSTM memory state", path);
-        goto fail;
-    }
+    if ((optional_seen & 3) == 1 || (optional_seen & 3) == 2)
+        return iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s' has only half of the LSTM memory state", path);
     d->net->has_memory = (optional_seen & 3) == 3;
     d->stats.n = (optional_seen & 4) ? d->info.validation_samples : 0;
-    if ((optional_seen & 4) && d->stats.n < 1) {
-        st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s' has score statistics but no validation sample count",
-                      path);
-        goto fail;
-    }
+    if ((optional_seen & 4) && d->stats.n < 1)
+        return iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s' has score statistics but no validation sample count", path);
     if (d->info.score_context == IAE_CONTEXT_MEMORY && !d->net->has_memory) d->info.score_context = IAE_CONTEXT_BATCH;
     iae_net_params_changed(d->net);
-    *out = d;
     return IAE_OK;
+}
 
-fail:
-    iae_detector_free(d);
-    return st;
+iae_status iae_model_parse_config(iae_ctx *ctx, const char *path, const char *text, size_t len,
+                                  iae_detector_info *info) {
+    return parse_config(ctx, path, text, len, info);
 }
 
 iae_status iae_model_load(iae_ctx *ctx, const char *path, int max_batch, iae_detector **out) {
     *out = NULL;
-    unsigned char *data = NULL;
-    size_t size = 0;
-    iae_status st = read_whole(ctx, path, &data, &size);
+    iae_record_reader r;
+    iae_status st = iae_records_open(ctx, &r, path, "model file", MAGIC, IAE_MODEL_VERSION, HINT);
     if (st != IAE_OK) return st;
-
-    if (size < 8 || memcmp(data, MAGIC, 8) != 0) {
-        st = size < 8 && memcmp(data, MAGIC, size) == 0
-                 ? iae_fail(ctx, IAE_ERR_FORMAT,
-                            "model file '%s' is truncated (%zu bytes); copy it again or retrain", path, size)
-                 : iae_fail(ctx, IAE_ERR_FORMAT,
-                            "'%s' is not an iae model file (wrong magic number); pass a file written by "
-                            "'iae train --out'",
-                            path);
-        goto done;
+    iae_detector *d = NULL;
+    unsigned char seen[1 + 2 * IAE_MAX_TENSORS] = {0};
+    int optional_seen = 0; /* bits: 1 memory_h, 2 memory_c, 4 score_stats */
+    iae_record rec;
+    while ((st = iae_records_next(ctx, &r, &rec)) == IAE_OK && rec.type != 0) {
+        if (rec.type == IAE_RECORD_TEXT) {
+            if (strcmp(rec.name, "config") != 0) continue;
+            if (d != NULL) {
+                st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': two configuration records", path);
+                break;
+            }
+            iae_detector_info info;
+            if ((st = parse_config(ctx, path, (const char *)rec.payload, rec.bytes, &info)) != IAE_OK) break;
+            if ((st = iae_detector_create(ctx, &info, max_batch > 0 ? max_batch : info.batch_size, &d)) != IAE_OK) break;
+            continue;
+        }
+        if (d == NULL) {
+            st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': tensor '%s' comes before the configuration", path,
+                          rec.name);
+            break;
+        }
+        if ((st = iae_model_read_tensor(ctx, path, d, &rec, seen, &optional_seen)) != IAE_OK) break;
     }
-    if (size < 20) {
-        st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s' is truncated (%zu bytes); copy it again or retrain",
-                      path, size);
-        goto done;
+    if (st == IAE_OK && d == NULL) st = iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s' has no configuration record", path);
+    if (st == IAE_OK) st = iae_model_check_complete(ctx, path, d, seen, optional_seen);
+    iae_records_close(&r);
+    if (st != IAE_OK) {
+        iae_detector_free(d);
+        return st;
     }
-    uint32_t version = get_u32(data + 8);
-    if (version == 0) {
-        st = iae_fail(ctx, IAE_ERR_FORMAT,
-                      "model file '%s' has format version 0, which iae never writes; the file is damaged", path);
-        goto done;
-    }
-    if (version > IAE_MODEL_VERSION) {
-        st = iae_fail(ctx, IAE_ERR_FORMAT,
-                      "model file '%s' has format version %u; this iae reads versions 1 to %d: upgrade iae", path,
-                      version, IAE_MODEL_VERSION);
-        goto done;
-    }
-    uint32_t stored = get_u32(data + size - 4);
-    uLong crc = crc32(0L, Z_NULL, 0);
-    for (size_t off = 0; off < size - 4;) {
-        uInt chunk = size - 4 - off > (1u << 30) ? (1u << 30) : (uInt)(size - 4 - off);
-        crc = crc32(crc, data + off, chunk);
-        off += chunk;
-    }
-    if ((uint32_t)crc != stored) {
-        st = iae_fail(ctx, IAE_ERR_FORMAT,
-                      "model file '%s' is corrupted or truncated: CRC-32 mismatch (stored %08x, computed %08x); "
-                      "copy the file again or retrain",
-                      path, stored, (unsigned)crc);
-        goto done;
-    }
-    st = parse_records(ctx, path, data, size, max_batch, out);
-done:
-    iae_free(data);
-    return st;
+    *out = d;
+    return IAE_OK;
 }

@@ -21,6 +21,7 @@
 #ifndef IAE_MODEL_FILE_H
 #define IAE_MODEL_FILE_H
 
+#include "io/records.h"
 #include "model/detector.h"
 
 #define IAE_MODEL_VERSION 2
@@ -31,5 +32,25 @@ iae_status iae_model_save(iae_ctx *ctx, const iae_detector *d, const char *path)
 /* Load and validate a model file; the network is sized for batches of up to
  * max_batch samples (0: the batch size stored in the file). */
 iae_status iae_model_load(iae_ctx *ctx, const char *path, int max_batch, iae_detector **out);
+
+/* Pieces shared with training checkpoints (io/checkpoint.c). */
+
+/* Write the configuration as key=value lines; returns the length. */
+int iae_model_format_config(const iae_detector_info *info, char *buf, size_t size);
+iae_status iae_model_parse_config(iae_ctx *ctx, const char *path, const char *text, size_t len,
+                                  iae_detector_info *info);
+
+/* Write the center and every parameter and buffer of d as tensor records. */
+iae_status iae_model_write_tensors(iae_record_writer *w, const iae_detector *d);
+
+/* Place one tensor record into d (center, parameter, buffer, memory state or
+ * score statistics), checking shape, duplicates and finiteness. seen has one
+ * byte per required tensor; optional_seen collects bits of optional ones. */
+iae_status iae_model_read_tensor(iae_ctx *ctx, const char *path, iae_detector *d, const iae_record *rec,
+                                 unsigned char *seen, int *optional_seen);
+
+/* Require every tensor of d to have been read, then finish loading. */
+iae_status iae_model_check_complete(iae_ctx *ctx, const char *path, iae_detector *d, const unsigned char *seen,
+                                    int optional_seen);
 
 #endif

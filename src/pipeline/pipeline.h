@@ -28,7 +28,7 @@ typedef struct {
 } iae_epoch_record;
 
 typedef struct {
-    int n;
+    int n, capacity;
     iae_epoch_record *epochs; /* pretrain_epochs + epochs entries */
     double pretrain_seconds, center_seconds, train_seconds, validation_seconds;
     int transferred; /* tensors copied from the autoencoder */
@@ -49,6 +49,12 @@ iae_status iae_trainer_create(iae_ctx *ctx, iae_net *net, const iae_detector_inf
 void iae_trainer_free(iae_trainer *t);
 void iae_trainer_set_lr(iae_trainer *t, float lr);
 
+/* The optimiser state for checkpoints: Adam moments, step count and the KL
+ * target stream. The mutable form returns the number of floats per moment. */
+void iae_trainer_state(const iae_trainer *t, const float **m, const float **v, const float **vmax, long *step,
+                       const iae_rng **kl_rng);
+long iae_trainer_mutable_state(iae_trainer *t, float **m, float **v, float **vmax, long **step, iae_rng **kl_rng);
+
 /* One step on x (N, C, H, W). terms receives the total loss, svdd, mse and
  * kl. Returns nonzero, without updating the parameters, when the loss is not
  * finite. */
@@ -58,8 +64,22 @@ int iae_trainer_step(iae_trainer *t, const float *x, int n, double terms[4]);
  * the settings in info: info->validation_fraction of them are held out from
  * gradient steps and give the score statistics and the threshold. On success
  * *out owns the trained detector. */
+struct iae_checkpoint;
+
+/* Checkpointing of a training run. */
+typedef struct {
+    const char *checkpoint_path;         /* where to save checkpoints, NULL for none */
+    int checkpoint_every;                /* save after every N epochs of either phase, 0 for never */
+    const struct iae_checkpoint *resume; /* continue this checkpoint's run, NULL to start afresh */
+    int stop_after_epochs;               /* stop early, as if interrupted, after this many epochs
+                                            of this call (tests of resume); 0 for never */
+} iae_train_options;
+
 iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info, const iae_dataset *train,
-                              iae_progress *progress, iae_detector **out, iae_train_history *history);
+                              const iae_train_options *opts, iae_progress *progress, iae_detector **out,
+                              iae_train_history *history);
+
+/* A run stopped by stop_after_epochs returns IAE_INTERRUPTED and no model. */
 
 /* Per-sample anomaly scores; higher means more anomalous. */
 typedef struct {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "optim/optim.h"
+#include "pipeline/checkpoint.h"
 #include "pipeline/pipeline.h"
 
 static const int lr_milestones[1] = {250};
@@ -76,6 +77,20 @@ iae_status iae_trainer_create(iae_ctx *ctx, iae_net *net, const iae_detector_inf
 
 void iae_trainer_set_lr(iae_trainer *t, float lr) { t->adam.lr = lr; }
 
+void iae_trainer_state(const iae_trainer *t, const float **m, const float **v, const float **vmax, long *step,
+                       const iae_rng **kl_rng) {
+    *m = t->m, *v = t->v, *vmax = t->vmax;
+    *step = t->adam.step;
+    *kl_rng = &t->kl_rng;
+}
+
+long iae_trainer_mutable_state(iae_trainer *t, float **m, float **v, float **vmax, long **step, iae_rng **kl_rng) {
+    *m = t->m, *v = t->v, *vmax = t->vmax;
+    *step = &t->adam.step;
+    *kl_rng = &t->kl_rng;
+    return t->net->n_param_floats;
+}
+
 int iae_trainer_step(iae_trainer *t, const float *x, int n, double terms[4]) {
     const iae_detector_info *info = t->info;
     iae_net *net = t->net;
@@ -134,24 +149,31 @@ typedef struct {
     iae_ctx *ctx;
     const iae_detector_info *info;
     const iae_dataset *train;
+    const iae_train_options *opts;
     iae_progress *progress;
     iae_train_history *history;
     iae_rng order_rng;
     int *perm;
     float *xb;
     int steps_per_epoch;
+    int epochs_run; /* epochs run by this call, for stop_after_epochs */
 } run_state;
 
-/* Run epochs of one phase: shuffled batches, last partial batch dropped. */
-static iae_status run_phase(run_state *rs, iae_trainer *tr, int pretrain, int epochs) {
+/* Run epochs [start, epochs) of one phase: shuffled batches, last partial
+ * batch dropped, a checkpoint after every opts->checkpoint_every epochs.
+ * center is the SVDD center in the joint phase, NULL while pre-training. */
+static iae_status run_phase(run_state *rs, iae_trainer *tr, iae_net *net, const float *center, int pretrain,
+                            int start, int epochs) {
     const int bs = rs->info->batch_size;
+    const iae_train_options *opts = rs->opts;
     const char *terms_ae[1] = {"mse"}, *terms_joint[4] = {"loss", "svdd", "mse", "kl"};
     if (pretrain)
         iae_progress_phase(rs->progress, "pretrain", epochs, rs->steps_per_epoch, bs, 1, terms_ae);
     else
         iae_progress_phase(rs->progress, "train", epochs, rs->steps_per_epoch, bs, 4, terms_joint);
+    iae_progress_skip(rs->progress, (long)start * rs->steps_per_epoch);
 
-    for (int epoch = 0; epoch < epochs; epoch++) {
+    for (int epoch = start; epoch < epochs; epoch++) {
         iae_trainer_set_lr(tr, iae_multistep_lr(rs->info->lr, lr_milestones, 1, LR_GAMMA, epoch));
         iae_rng_permutation(&rs->order_rng, rs->perm, rs->train->n);
         iae_progress_epoch_start(rs->progress);
@@ -173,6 +195,14 @@ static iae_status run_phase(run_state *rs, iae_trainer *tr, int pretrain, int ep
                                 .svdd = sums[1] / k, .mse = sums[2] / k, .kl = sums[3] / k,
                                 .seconds = iae_now_s() - e0};
         iae_progress_epoch_end(rs->progress, epoch);
+
+        if (opts->checkpoint_every > 0 && (epoch + 1) % opts->checkpoint_every == 0) {
+            iae_status st = iae_checkpoint_save(rs->ctx, opts->checkpoint_path, rs->info, !pretrain, epoch + 1, net,
+                                                center, tr, &rs->order_rng, rs->history);
+            if (st != IAE_OK) return st;
+        }
+        if (++rs->epochs_run == opts->stop_after_epochs)
+            return iae_fail(rs->ctx, IAE_INTERRUPTED, "stopped after %d epochs as requested", rs->epochs_run);
     }
     return IAE_OK;
 }
@@ -276,10 +306,26 @@ static iae_status validate_info(iae_ctx *ctx, const iae_detector_info *info, con
     return IAE_OK;
 }
 
-iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info, const iae_dataset *all,
-                              iae_progress *progress, iae_detector **out, iae_train_history *history) {
+iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info_in, const iae_dataset *all,
+                              const iae_train_options *opts, iae_progress *progress, iae_detector **out,
+                              iae_train_history *history) {
     *out = NULL;
     memset(history, 0, sizeof(*history));
+    static const iae_train_options no_options = {0};
+    if (opts == NULL) opts = &no_options;
+    if (opts->checkpoint_every > 0 && opts->checkpoint_path == NULL)
+        return iae_fail(ctx, IAE_ERR_ARGUMENT, "checkpoints need a file path");
+    /* A resumed run takes its settings from the checkpoint, except the
+     * runtime choice of LSTM kernel. */
+    const iae_checkpoint *ck = opts->resume;
+    iae_detector_info resumed;
+    if (ck != NULL) {
+        resumed = *iae_checkpoint_info(ck);
+        resumed.lstm_impl = info_in->lstm_impl;
+        resumed.lstm_bf16 = info_in->lstm_bf16;
+    }
+    const iae_detector_info *info = ck ? &resumed : info_in;
+    const int ck_phase = ck ? iae_checkpoint_phase(ck) : 0, ck_done = ck ? iae_checkpoint_epochs_done(ck) : 0;
     iae_status st = validate_info(ctx, info, all);
     if (st != IAE_OK) return st;
 
@@ -288,7 +334,8 @@ iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info, const
     if ((st = split_validation(ctx, all, info->validation_fraction, info->seed, &fit, &val)) != IAE_OK) return st;
     const iae_dataset *train = &fit;
     const int bs = info->batch_size;
-    run_state rs = {.ctx = ctx, .info = info, .train = train, .progress = progress, .history = history};
+    run_state rs = {.ctx = ctx, .info = info, .train = train, .opts = opts, .progress = progress,
+                    .history = history};
     rs.steps_per_epoch = train->n / bs;
     iae_rng_seed(&rs.order_rng, info->seed, IAE_STREAM_DATA_ORDER);
 
@@ -296,59 +343,74 @@ iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info, const
     iae_net *ae = NULL;
     iae_detector *d = NULL;
     iae_trainer *tr = NULL;
-    history->epochs = iae_alloc(ctx, sizeof(iae_epoch_record) * (info->epochs + info->pretrain_epochs + 1),
-                                "training history");
+    history->capacity = info->epochs + info->pretrain_epochs + 1;
+    history->epochs = iae_alloc(ctx, sizeof(iae_epoch_record) * history->capacity, "training history");
     rs.perm = iae_alloc(ctx, sizeof(int) * train->n, "sample order");
     rs.xb = iae_alloc(ctx, sizeof(float) * bs * in_size, "input batch");
     if (!history->epochs || !rs.perm || !rs.xb) {
         st = IAE_ERR_NOMEM;
         goto done;
     }
-
-    /* 1. Pre-train the autoencoder. */
-    iae_net_config ae_cfg = info->net;
-    ae_cfg.use_lstm = 0;
-    ae_cfg.use_decoder = 1;
     iae_rng init_rng;
-    if ((st = iae_net_create(ctx, &ae_cfg, bs, &ae)) != IAE_OK) goto done;
-    iae_rng_seed(&init_rng, info->seed, IAE_STREAM_AE_INIT);
-    if ((st = iae_net_init_params(ctx, ae, &init_rng)) != IAE_OK) goto done;
-    if ((st = iae_trainer_create(ctx, ae, info, NULL, IAE_STEP_AUTOENCODER, &tr)) != IAE_OK) goto done;
     double t0 = iae_now_s();
-    if ((st = run_phase(&rs, tr, 1, info->pretrain_epochs)) != IAE_OK) goto done;
-    history->pretrain_seconds = iae_now_s() - t0;
-    iae_trainer_free(tr);
-    tr = NULL;
+
+    /* 1. Pre-train the autoencoder, unless the checkpoint is past it. */
+    if (ck_phase == 0) {
+        iae_net_config ae_cfg = info->net;
+        ae_cfg.use_lstm = 0;
+        ae_cfg.use_decoder = 1;
+        if ((st = iae_net_create(ctx, &ae_cfg, bs, &ae)) != IAE_OK) goto done;
+        iae_rng_seed(&init_rng, info->seed, IAE_STREAM_AE_INIT);
+        if ((st = iae_net_init_params(ctx, ae, &init_rng)) != IAE_OK) goto done;
+        if ((st = iae_trainer_create(ctx, ae, info, NULL, IAE_STEP_AUTOENCODER, &tr)) != IAE_OK) goto done;
+        if (ck != NULL) {
+            if ((st = iae_checkpoint_restore_net(ctx, ck, ae, NULL)) != IAE_OK) goto done;
+            if ((st = iae_checkpoint_restore_run(ctx, ck, tr, &rs.order_rng, history)) != IAE_OK) goto done;
+            iae_progress_note(progress, "resuming pre-training after epoch %d of %d", ck_done, info->pretrain_epochs);
+        }
+        if ((st = run_phase(&rs, tr, ae, NULL, 1, ck ? ck_done : 0, info->pretrain_epochs)) != IAE_OK) goto done;
+        history->pretrain_seconds = iae_now_s() - t0;
+        iae_trainer_free(tr);
+        tr = NULL;
+    }
 
     /* 2. Target network and weight transfer. */
     if ((st = iae_detector_create(ctx, info, bs, &d)) != IAE_OK) goto done;
     if ((st = iae_net_set_lstm_kernel(ctx, d->net, info->lstm_impl, info->lstm_bf16)) != IAE_OK) goto done;
-    iae_rng_seed(&init_rng, info->seed, IAE_STREAM_NET_INIT);
-    if ((st = iae_net_init_params(ctx, d->net, &init_rng)) != IAE_OK) goto done;
-    history->transferred = iae_net_copy_matching(d->net, ae);
-    iae_net_free(ae);
-    ae = NULL;
-    iae_progress_note(progress, "copied %d tensors (weights and BatchNorm statistics) from the autoencoder",
-                      history->transferred);
+    if (ck_phase == 0) {
+        iae_rng_seed(&init_rng, info->seed, IAE_STREAM_NET_INIT);
+        if ((st = iae_net_init_params(ctx, d->net, &init_rng)) != IAE_OK) goto done;
+        history->transferred = iae_net_copy_matching(d->net, ae);
+        iae_net_free(ae);
+        ae = NULL;
+        iae_progress_note(progress, "copied %d tensors (weights and BatchNorm statistics) from the autoencoder",
+                          history->transferred);
 
-    /* 3. Center. */
-    iae_progress_note(progress, "placing the center over %d training batches", rs.steps_per_epoch);
-    t0 = iae_now_s();
-    init_center(&rs, d);
-    history->center_seconds = iae_now_s() - t0;
-    double norm = 0.0;
-    int pushed = 0;
-    for (int j = 0; j < iae_net_z_size(d->net); j++) {
-        norm += (double)d->center[j] * d->center[j];
-        pushed += fabsf(d->center[j]) == CENTER_EPS;
+        /* 3. Center. */
+        iae_progress_note(progress, "placing the center over %d training batches", rs.steps_per_epoch);
+        t0 = iae_now_s();
+        init_center(&rs, d);
+        history->center_seconds = iae_now_s() - t0;
+        double norm = 0.0;
+        int pushed = 0;
+        for (int j = 0; j < iae_net_z_size(d->net); j++) {
+            norm += (double)d->center[j] * d->center[j];
+            pushed += fabsf(d->center[j]) == CENTER_EPS;
+        }
+        iae_progress_note(progress, "center: norm %.4f, %d entries at +-%.1f (%.1f s)", sqrt(norm), pushed, CENTER_EPS,
+                          history->center_seconds);
     }
-    iae_progress_note(progress, "center: norm %.4f, %d entries at +-%.1f (%.1f s)", sqrt(norm), pushed, CENTER_EPS,
-                      history->center_seconds);
 
     /* 4. Joint training. */
     if ((st = iae_trainer_create(ctx, d->net, info, d->center, IAE_STEP_JOINT, &tr)) != IAE_OK) goto done;
+    if (ck != NULL && ck_phase == 1) {
+        if ((st = iae_checkpoint_restore_net(ctx, ck, d->net, d->center)) != IAE_OK) goto done;
+        if ((st = iae_checkpoint_restore_run(ctx, ck, tr, &rs.order_rng, history)) != IAE_OK) goto done;
+        iae_progress_note(progress, "resuming training after epoch %d of %d", ck_done, info->epochs);
+    }
     t0 = iae_now_s();
-    if ((st = run_phase(&rs, tr, 0, info->epochs)) != IAE_OK) goto done;
+    if ((st = run_phase(&rs, tr, d->net, d->center, 0, ck_phase == 1 ? ck_done : 0, info->epochs)) != IAE_OK)
+        goto done;
     history->train_seconds = iae_now_s() - t0;
     iae_trainer_free(tr);
     tr = NULL;

@@ -22,9 +22,12 @@ void iae_progress_phase(iae_progress *p, const char *phase, int epochs, int step
     p->phase_start_s = iae_now_s();
     p->last_draw_s = 0.0;
     p->steps_done = 0;
+    p->steps_skipped = 0;
     p->n_terms = n_terms < IAE_MAX_TERMS ? n_terms : IAE_MAX_TERMS;
     for (int i = 0; i < p->n_terms; i++) p->term_names[i] = term_names[i];
 }
+
+void iae_progress_skip(iae_progress *p, long steps) { p->steps_skipped = steps; }
 
 void iae_progress_epoch_start(iae_progress *p) {
     p->epoch_start_s = iae_now_s();
@@ -62,7 +65,7 @@ void iae_progress_step(iae_progress *p, int epoch, int step, const double *terms
 
     double elapsed = now - p->phase_start_s;
     double per_step = elapsed / (double)p->steps_done;
-    long remaining = (long)p->epochs * p->steps_per_epoch - p->steps_done;
+    long remaining = (long)p->epochs * p->steps_per_epoch - p->steps_skipped - p->steps_done;
     char eta[32], text[256];
     format_duration(eta, sizeof(eta), per_step * remaining);
     format_terms(p, terms, text, sizeof(text));
@@ -81,7 +84,8 @@ void iae_progress_epoch_end(iae_progress *p, int epoch) {
     char text[256], eta[32];
     format_terms(p, mean, text, sizeof(text));
     double per_step = (now - p->phase_start_s) / (p->steps_done ? p->steps_done : 1);
-    format_duration(eta, sizeof(eta), per_step * ((long)p->epochs * p->steps_per_epoch - p->steps_done));
+    format_duration(eta, sizeof(eta),
+                    per_step * ((long)p->epochs * p->steps_per_epoch - p->steps_skipped - p->steps_done));
     double rate = secs > 0 ? p->epoch_steps * (double)p->batch_size / secs : 0;
     fprintf(p->out, "%s%s epoch %d/%d:%s | %.1f s, %.0f img/s | phase ETA %s\n", p->tty ? "\r\033[K" : "",
             p->phase, epoch + 1, p->epochs, text, secs, rate, eta);

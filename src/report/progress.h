@@ -18,7 +18,8 @@ typedef struct {
     const char *phase;
     int epochs, steps_per_epoch, batch_size;
     double phase_start_s, last_draw_s, epoch_start_s;
-    long steps_done; /* in this phase */
+    long steps_done;    /* in this phase, by this process */
+    long steps_skipped; /* in this phase, before this process (resumed runs) */
     int n_terms;
     const char *term_names[IAE_MAX_TERMS];
     double term_sums[IAE_MAX_TERMS]; /* over the current epoch */
@@ -32,6 +33,10 @@ void iae_progress_phase(iae_progress *p, const char *phase, int epochs, int step
                         int batch_size, int n_terms, const char *const *term_names);
 
 void iae_progress_epoch_start(iae_progress *p);
+
+/* Count steps done before this process (a resumed run) toward the phase's
+ * progress, without letting them shorten the time per step. */
+void iae_progress_skip(iae_progress *p, long steps);
 
 /* Record one step of epoch (0-based) with the values of the loss terms. */
 void iae_progress_step(iae_progress *p, int epoch, int step, const double *terms);
