@@ -257,6 +257,125 @@ static void test_train_then_eval(void **state) {
     expect(args, 1, NEEDLES("none.iae", "not found"));
 }
 
+/* Write image k of the synthetic test set as a binary PGM. */
+static void write_pgm_from_idx(const char *idx_path, int k, const char *pgm_path, int width) {
+    FILE *f = fopen(idx_path, "rb");
+    assert_non_null(f);
+    unsigned char img[784];
+    fseek(f, 16 + 784L * k, SEEK_SET);
+    assert_int_equal(fread(img, 1, 784, f), 784);
+    fclose(f);
+    FILE *o = fopen(pgm_path, "wb");
+    fprintf(o, "P5\n# test image\n%d 28\n255\n", width);
+    for (int y = 0; y < 28; y++) fwrite(img + y * 28, 1, (size_t)width, o);
+    fclose(o);
+}
+
+static void test_score_command(void **state) {
+    const char *out = tu_tmpdir("cli-score");
+    const char *cli = getenv("IAE_CLI");
+    char cmd[8192];
+    const char *err;
+    snprintf(cmd, sizeof(cmd),
+             "'%s' train --data '%s' --normal-class 2 --pretrain-epochs 1 --epochs 1 --batch-size 8 "
+             "--validation-fraction 0.25 --out '%s/m.iae' --quiet",
+             cli, data_dir, out);
+    if (run_shell(cmd, &err) != 0) fail_msg("training failed: %s", err);
+    char idx[1024], pgm[1024];
+    snprintf(idx, sizeof(idx), "%s/t10k-images-idx3-ubyte", data_dir);
+    snprintf(pgm, sizeof(pgm), "%s/img5.pgm", out);
+    write_pgm_from_idx(idx, 5, pgm, 28);
+
+    /* The whole IDX file: a header and 40 rows, with decisions. */
+    snprintf(cmd, sizeof(cmd), "'%s' score --model '%s/m.iae' '%s' --out '%s/all.csv'", cli, out, idx, out);
+    if (run_shell(cmd, &err) != 0) fail_msg("score failed: %s", err);
+    char *csv = strdup(read_text(tu_path(out, "all.csv")));
+    assert_non_null(strstr(csv, "input,index,svdd,mse,l1_svdd,l1_mse,combined,anomalous\n"));
+    int lines = 0;
+    for (char *p = csv; *p; p++) lines += *p == '\n';
+    assert_int_equal(lines, 41);
+
+    /* Row 5 equals the score of the same image alone (memory context), read
+     * from a PGM file and from standard input. */
+    char *row5 = strstr(csv, ",5,");
+    assert_non_null(row5);
+    char *end5 = strchr(row5, '\n');
+    *end5 = 0;
+    snprintf(cmd, sizeof(cmd), "'%s' score --model '%s/m.iae' '%s' > '%s/one.csv' && cat '%s' | '%s' score --model "
+             "'%s/m.iae' - > '%s/stdin.csv'", cli, out, pgm, out, pgm, cli, out, out);
+    if (run_shell(cmd, &err) != 0) fail_msg("scoring one image failed: %s", err);
+    const char *one = read_text(tu_path(out, "one.csv"));
+    const char *row = strstr(one, ",0,");
+    assert_non_null(row);
+    assert_int_equal(strncmp(row + 3, row5 + 3, strlen(row5 + 3)), 0);
+    const char *in = read_text(tu_path(out, "stdin.csv"));
+    assert_non_null(strstr(in, "\n-,0,"));
+    assert_non_null(strstr(in, row5 + 3));
+
+    /* JSON output. */
+    snprintf(cmd, sizeof(cmd), "'%s' score --model '%s/m.iae' --format json --lstm-context none '%s'", cli, out, pgm);
+    if (run_shell(cmd, &err) != 0) fail_msg("json: %s", err);
+    assert_non_null(strstr(err, "\"index\": 0, \"svdd\": "));
+    assert_non_null(strstr(err, "\"anomalous\": "));
+    free(csv);
+
+    /* Bad inputs. */
+    char args[4096];
+    snprintf(pgm, sizeof(pgm), "%s/narrow.pgm", out);
+    write_pgm_from_idx(idx, 0, pgm, 27);
+    snprintf(args, sizeof(args), "score --model '%s/m.iae' '%s'", out, pgm);
+    expect(args, 1, NEEDLES("narrow.pgm", "28x28"));
+    snprintf(args, sizeof(args), "score --model '%s/m.iae' '%s/m.iae'", out, out);
+    expect(args, 1, NEEDLES("m.iae"));
+    snprintf(args, sizeof(args), "score --model '%s/m.iae'", out);
+    expect(args, 2, NEEDLES("no input"));
+    snprintf(args, sizeof(args), "score --model '%s/m.iae' - -", out);
+    expect(args, 2, NEEDLES("only once"));
+    snprintf(args, sizeof(args), "score --model '%s/m.iae' --lstm-context sideways x", out);
+    expect(args, 2, NEEDLES("'sideways'"));
+}
+
+/* Kill a run once its first checkpoint exists, resume it, and compare the
+ * final model with an uninterrupted run's, byte for byte. */
+static void test_resume_after_kill(void **state) {
+    const char *out = tu_tmpdir("cli-resume");
+    const char *cli = getenv("IAE_CLI");
+    char cmd[8192], ckpt[1024], b_path[1024];
+    const char *err;
+    const char *common = "--normal-class 3 --pretrain-epochs 2 --epochs 3 --batch-size 8 --seed 9 --threads 2 --quiet";
+    snprintf(cmd, sizeof(cmd), "'%s' train --data '%s' %s --out '%s/a.iae'", cli, data_dir, common, out);
+    if (run_shell(cmd, &err) != 0) fail_msg("uninterrupted run failed: %s", err);
+
+    snprintf(b_path, sizeof(b_path), "%s/b.iae", out);
+    snprintf(ckpt, sizeof(ckpt), "%s/b.iae.ckpt", out);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1), dup2(null, 2);
+        execl(cli, "iae", "train", "--data", data_dir, "--normal-class", "3", "--pretrain-epochs", "2", "--epochs", "3",
+              "--batch-size", "8", "--seed", "9", "--threads", "2", "--quiet", "--checkpoint-every", "1", "--out",
+              b_path, (char *)NULL);
+        _exit(127);
+    }
+    struct stat sb;
+    for (int i = 0; i < 600000 && stat(ckpt, &sb) != 0; i++) nanosleep(&(struct timespec){0, 100000}, NULL);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    assert_int_equal(stat(ckpt, &sb), 0);
+
+    snprintf(cmd, sizeof(cmd), "'%s' train --data '%s' --resume '%s' --threads 2 --quiet --out '%s' && cmp '%s/a.iae' '%s'",
+             cli, data_dir, ckpt, b_path, out, b_path);
+    if (run_shell(cmd, &err) != 0) fail_msg("resumed model differs or resume failed: %s", err);
+
+    /* Settings are fixed by the checkpoint. */
+    char args[4096];
+    snprintf(args, sizeof(args), "train --data '%s' --resume '%s' --epochs 5", data_dir, ckpt);
+    expect(args, 2, NEEDLES("--resume", "--epochs"));
+    snprintf(args, sizeof(args), "train --data '%s' --resume '%s/a.iae'", data_dir, out);
+    expect(args, 1, NEEDLES("not an iae checkpoint"));
+}
+
 static void test_help_lists_every_option(void **state) {
     const char *cli = getenv("IAE_CLI");
     char cmd[1024];
@@ -287,6 +406,8 @@ int main(void) {
         cmocka_unit_test(test_malformed_data_files),
         cmocka_unit_test(test_train_then_eval),
         cmocka_unit_test(test_help_lists_every_option),
+        cmocka_unit_test(test_score_command),
+        cmocka_unit_test(test_resume_after_kill),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

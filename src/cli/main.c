@@ -20,7 +20,8 @@ static void usage(FILE *out) {
           "\n"
           "commands:\n"
           "  train   pre-train the autoencoder, train IAE-LSTM-KL, report test AUROC\n"
-          "  eval    score a test set with a saved model and report AUROC\n"
+          "  eval    score a test set with a saved model and report AUROC per LSTM context\n"
+          "  score   score new images (IDX, PNG, PGM) with a saved model, one row per image\n"
           "  bench   time training steps, layers and scoring against the machine's limits\n"
           "\n"
           "Run 'iae COMMAND --help' for the options of a command.\n"
@@ -29,7 +30,8 @@ static void usage(FILE *out) {
           "\n"
           "example:\n"
           "  iae train --dataset fashion-mnist --normal-class 0 --out model.iae\n"
-          "  iae eval --model model.iae\n",
+          "  iae eval --model model.iae\n"
+          "  iae score --model model.iae image.png\n",
           out);
 }
 
@@ -55,6 +57,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "train") == 0) return cmd_train(argc - 1, argv + 1);
     if (strcmp(cmd, "eval") == 0) return cmd_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 1, argv + 1);
+    if (strcmp(cmd, "score") == 0) return cmd_score(argc - 1, argv + 1);
     cli_error("unknown command '%s'; run 'iae --help' for the list of commands", cmd);
     return IAE_EXIT_USAGE;
 }

@@ -6,20 +6,22 @@
  * here. The format is detected from the first bytes, never from the file name.
  *
  * Pixel values:
- * - Samples wider than 8 bits are scaled to 0..255 with rounding: v * 255 /
- *   maxval for PGM, v * 255 / 65535 for 16-bit PNG.
+ * - PGM samples are scaled to 0..255 as round(v * 255 / maxval), and 16-bit
+ *   PNG samples as round(v * 255 / 65535), with halves rounded up.
  * - Alpha (an alpha channel, or a tRNS chunk) is composited onto black on the
  *   8-bit encoded values: out = round(v * a / 255). A half-transparent white
  *   pixel therefore becomes 128, not the 188 of compositing in linear light.
- * - RGB to gray is the Rec. 709 luminance in linear light, with libpng's
- *   weights: Y = (6968 R + 23434 G + 2366 B) / 32768 on sRGB-decoded values,
- *   encoded back with the sRGB curve and rounded. Gray pixels keep their
- *   value. Alpha is composited before the conversion.
+ * - RGB to gray is the Rec. 709 luminance in linear light with libpng's
+ *   weights, Y = (6968 R + 23434 G + 2366 B) / 32768 on sRGB-decoded values,
+ *   then sRGB-encoded and rounded. It is computed in double precision here,
+ *   not by libpng, whose 8-bit version is off by up to 17 levels near black.
+ *   Gray pixels keep their value. Alpha is composited before the conversion.
  * - Gray to RGB copies the gray value into all three channels.
- * - PNG values are taken as sRGB. A PNG whose gAMA chunk declares another
- *   encoding is converted to sRGB by libpng, and libpng treats a 16-bit PNG
- *   with a gAMA of 1.0 (linear) the same way, so such values are not the
- *   plain v * 255 / 65535.
+ * - PNG values are taken as sRGB. libpng converts a PNG whose gAMA chunk
+ *   declares another encoding to sRGB, for example the linear gAMA 1.0 that
+ *   libpng's simplified writer gives 16-bit files. Such values are not
+ *   v * 255 / 65535, and libpng 1.6.39 puts them up to 8 levels off the sRGB
+ *   curve near black.
  */
 #ifndef IAE_IMAGE_H
 #define IAE_IMAGE_H
