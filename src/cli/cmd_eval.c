@@ -23,8 +23,8 @@ static void eval_usage(FILE *out) {
             "  --batch-size N     scoring batch size, also the LSTM sequence length, 1-4096\n"
             "                     (default: the training batch size, which reproduces train's scores)\n"
             "  --threads N        CPU threads, 1-1024 (default: all online cores)\n"
-            "  --lstm-bf16        run the LSTM's recurrent products on a bf16 copy of the\n"
-            "                     recurrent weights (faster, slightly different scores; default off)\n"
+            "  --lstm-precision P bf16 (default) or fp32 for the batch context's recurrent\n"
+            "                     products (see iae train --help)\n"
             "  --metrics FILE     write the AUROCs and settings as JSON (default: not written)\n"
             "  --quiet            no progress output on stderr\n"
             "  --help             show this message\n",
@@ -41,14 +41,14 @@ static const struct option eval_options[] = {
     {"metrics", required_argument, 0, OPT_METRICS},
     {"quiet", no_argument, 0, OPT_QUIET},
     {"help", no_argument, 0, OPT_HELP},
-    {"lstm-bf16", no_argument, 0, OPT_BF16},
+    {"lstm-precision", required_argument, 0, OPT_BF16},
     {0, 0, 0, 0},
 };
 
 int cmd_eval(int argc, char **argv) {
     const char *model_path = NULL, *data_dir = IAE_DEFAULT_FMNIST_DIR, *metrics_path = NULL;
     long batch = 0, threads = 0;
-    int quiet = 0, bf16 = 0, data_given = 0;
+    int quiet = 0, bf16 = 1, data_given = 0;
     unsigned char seen[OPT_LAST - OPT_MODEL] = {0};
 
     opterr = 0;
@@ -74,7 +74,14 @@ int cmd_eval(int argc, char **argv) {
                 ok = 0;
             }
             break;
-        case OPT_BF16: bf16 = 1; break;
+        case OPT_BF16:
+            if (strcmp(optarg, "bf16") == 0 || strcmp(optarg, "fp32") == 0)
+                bf16 = strcmp(optarg, "bf16") == 0;
+            else {
+                cli_error("invalid value '%s' for --lstm-precision: expected bf16 or fp32", optarg);
+                ok = 0;
+            }
+            break;
         case OPT_BATCH: ok = cli_parse_int("--batch-size", optarg, 1, 4096, &batch); break;
         case OPT_THREADS: ok = cli_parse_int("--threads", optarg, 1, 1024, &threads); break;
         case OPT_METRICS: metrics_path = optarg; break;
@@ -121,6 +128,8 @@ int cmd_eval(int argc, char **argv) {
 
     if (iae_model_load(&ctx, model_path, (int)batch, &det) != IAE_OK) goto fail;
     if (iae_net_set_lstm_kernel(&ctx, det->net, IAE_LSTM_FUSED, bf16) != IAE_OK) goto fail;
+    det->info.lstm_impl = IAE_LSTM_FUSED;
+    det->info.lstm_bf16 = bf16;
     const iae_detector_info *info = &det->info;
     if (strcmp(info->dataset, "fashion-mnist") != 0) {
         iae_fail(&ctx, IAE_ERR_ARGUMENT, "model '%s' was trained on '%s'; eval supports fashion-mnist", model_path,

@@ -265,6 +265,8 @@ int cmd_score(int argc, char **argv) {
     sample_set samples = {0};
     iae_scores scores = {0};
     if (iae_model_load(&ctx, model_path, (int)batch, &det) != IAE_OK) goto fail;
+    /* As in training: the batch context reads a bf16 copy of W_hh. */
+    if (iae_net_set_lstm_kernel(&ctx, det->net, IAE_LSTM_FUSED, 1) != IAE_OK) goto fail;
     if (strcmp(det->info.dataset, "fashion-mnist") != 0) {
         iae_fail(&ctx, IAE_ERR_ARGUMENT, "model '%s' was trained on '%s'; score supports fashion-mnist models",
                  model_path, det->info.dataset);
