@@ -479,9 +479,62 @@ static void fmnist_real_dataset(void **state) {
     iae_dataset_free(&test);
 }
 
+/* The reference's count of contaminating anomalies, int(n r / (1 - r)). */
+static void contamination_count_formula(void **state) {
+    assert_int_equal(iae_contamination_count(6000, 0.05), 315);
+    assert_int_equal(iae_contamination_count(6000, 0.1), 666);
+    assert_int_equal(iae_contamination_count(5000, 0.05), 263);
+    assert_int_equal(iae_contamination_count(5000, 0.1), 555);
+    assert_int_equal(iae_contamination_count(6000, 0.0), 0);
+    assert_int_equal(iae_contamination_count(5, 0.3), 2);
+}
+
+/* Contamination appends that many images of other classes, labelled 1, each
+ * a copy of a training image of its class; the draw depends on the seed. */
+static void contaminated_training_set(void **state) {
+    const char *dir = make_dataset("fmnist_contaminated", NULL);
+    iae_ctx ctx;
+    iae_ctx_init(&ctx, 2);
+    iae_fmnist_options opt = {.dir = dir, .normal_class = 3, .contamination = 0.3, .seed = 11};
+    iae_dataset a, b, c;
+    float lo, hi;
+    if (iae_fmnist_load(&ctx, &opt, &a, NULL, &lo, &hi) != IAE_OK) fail_msg("%s", ctx.error);
+    assert_int_equal(a.n, 5 + 2);
+    for (int k = 0; k < 5; k++) assert_int_equal(a.label[k], 0);
+    for (int k = 5; k < 7; k++) {
+        assert_int_equal(a.label[k], 1);
+        assert_int_not_equal(a.cls[k], 3);
+    }
+    /* Each contaminant equals one of the five training images of its class,
+     * once the loader's own range is undone. */
+    for (int k = 5; k < 7; k++) {
+        int matched = 0;
+        for (int j = 0; j < 5 && !matched; j++) {
+            double want[VALUES];
+            expected_gcn(train_pixels + (a.cls[k] + 10 * j) * PIXELS, want);
+            double worst = 0;
+            for (int v = 0; v < VALUES; v++)
+                worst = fmax(worst, fabs(lo + a.x[(long)k * VALUES + v] * (hi - lo) - want[v]));
+            matched = worst < 1e-4;
+        }
+        assert_true(matched);
+    }
+    if (iae_fmnist_load(&ctx, &opt, &b, NULL, NULL, NULL) != IAE_OK) fail_msg("%s", ctx.error);
+    assert_memory_equal(a.x, b.x, sizeof(float) * (size_t)a.n * VALUES);
+    opt.seed = 12;
+    if (iae_fmnist_load(&ctx, &opt, &c, NULL, NULL, NULL) != IAE_OK) fail_msg("%s", ctx.error);
+    assert_int_equal(c.n, 7);
+    opt.contamination = 1.5;
+    iae_dataset d;
+    assert_int_equal(iae_fmnist_load(&ctx, &opt, &d, NULL, NULL, NULL), IAE_ERR_ARGUMENT);
+    iae_dataset_free(&a), iae_dataset_free(&b), iae_dataset_free(&c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fmnist_default_range),
+        cmocka_unit_test(contamination_count_formula),
+        cmocka_unit_test(contaminated_training_set),
         cmocka_unit_test(fmnist_reference_normalization),
         cmocka_unit_test(fmnist_stored_range),
         cmocka_unit_test(fmnist_missing_folder),

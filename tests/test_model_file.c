@@ -20,6 +20,7 @@
 static iae_detector *make_detector(iae_ctx *ctx, int lstm, uint64_t seed) {
     iae_detector_info info = {0};
     info.net = iae_lenet_config(1, lstm, 1);
+    info.model = lstm ? IAE_MODEL_IAE_LSTM_KL : IAE_MODEL_DCAE_SVDD;
     snprintf(info.dataset, sizeof(info.dataset), "fashion-mnist");
     info.normal_class = 4;
     info.norm_min = -1.5f, info.norm_max = 20.25f;
@@ -195,6 +196,7 @@ static void test_impossible_config_rejected(void **state) {
     /* A tensor record whose shape disagrees with the configuration. */
     memcpy(buf, orig, size);
     replace_and_fix(buf, size, "use_decoder=1", "use_decoder=0");
+    replace_and_fix(buf, size, "model=dcae-svdd", "model=deep-svdd");
     tu_write_file(path, buf, size);
     expect_reject(&ctx, path, "does not belong");
     free(orig), free(buf);

@@ -172,6 +172,7 @@ static void test_autoencoder_gradients_train_mode(void **state) { check_network_
 static void test_iae_gradients_train_mode(void **state) { check_network_gradients(1, 1, 1); }
 static void test_iae_gradients_eval_mode(void **state) { check_network_gradients(1, 1, 0); }
 static void test_encoder_only_gradients(void **state) { check_network_gradients(1, 0, 1); }
+static void test_deep_svdd_gradients(void **state) { check_network_gradients(0, 0, 1); }
 
 /* Memory and none contexts: each sample is scored alone, bit-identically
  * whatever its batch and position, and equals one LSTM step from the state. */
@@ -240,6 +241,7 @@ int main(void) {
         cmocka_unit_test(test_iae_gradients_train_mode),
         cmocka_unit_test(test_iae_gradients_eval_mode),
         cmocka_unit_test(test_encoder_only_gradients),
+        cmocka_unit_test(test_deep_svdd_gradients),
         cmocka_unit_test(test_forward_is_deterministic),
         cmocka_unit_test(test_independent_contexts),
     };

@@ -305,6 +305,92 @@ static void test_checkpoint_rejects_model_file(void **state) {
     assert_non_null(strstr(f->ctx.error, "not an iae checkpoint"));
 }
 
+/* Every model variant trains and scores; the scores it lacks are NaN, the
+ * loss terms it lacks stay zero, and its model file round-trips. */
+static void test_model_variants(void **state) {
+    fixture *f = *state;
+    const char *dir = tu_tmpdir("variants");
+    for (int k = 0; k < IAE_N_MODELS; k++) {
+        iae_detector_info info = f->info;
+        info.model = (iae_model_kind)k;
+        info.net = iae_lenet_config(1, iae_model_has_lstm(info.model), iae_model_has_decoder(info.model));
+        iae_fmnist_default_weights(info.model, 3, &info.w_mse, &info.w_kl);
+        iae_progress quiet;
+        iae_progress_init(&quiet, stderr, 1);
+        iae_detector *d = NULL;
+        iae_train_history h;
+        if (iae_train_detector(&f->ctx, &info, &f->train, NULL, &quiet, &d, &h) != IAE_OK)
+            fail_msg("%s: %s", iae_model_name(info.model), f->ctx.error);
+        const iae_epoch_record *last = &h.epochs[h.n - 1];
+        assert_int_equal(h.n, (k == IAE_MODEL_CAE ? 0 : info.pretrain_epochs) + info.epochs);
+        assert_int_equal(last->svdd != 0.0, iae_model_has_svdd(info.model));
+        assert_int_equal(last->mse != 0.0, iae_model_has_decoder(info.model));
+        assert_int_equal(last->kl != 0.0, iae_model_has_kl(info.model));
+        iae_train_history_free(&h);
+
+        iae_scores s;
+        assert_int_equal(iae_score(&f->ctx, d, f->test.x, f->test.n, BATCH, IAE_CONTEXT_BATCH, &s), IAE_OK);
+        assert_int_equal(isnan(s.svdd[0]), !iae_model_has_svdd(info.model));
+        assert_int_equal(isnan(s.mse[0]), !iae_model_has_decoder(info.model));
+        assert_false(isnan(s.svdd_mse[0]));
+        assert_false(isnan(s.combined[0]));
+        double a[IAE_N_SCORES];
+        iae_scores_auroc(&s, f->test.label, a);
+        assert_true(a[5] >= 0 && a[5] <= 1);
+
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/%s.iae", dir, iae_model_name(info.model));
+        assert_int_equal(iae_model_save(&f->ctx, d, path), IAE_OK);
+        iae_detector *e = NULL;
+        if (iae_model_load(&f->ctx, path, 0, &e) != IAE_OK) fail_msg("%s", f->ctx.error);
+        assert_int_equal(e->info.model, info.model);
+        iae_scores t;
+        assert_int_equal(iae_score(&f->ctx, e, f->test.x, f->test.n, BATCH, IAE_CONTEXT_BATCH, &t), IAE_OK);
+        assert_memory_equal(t.svdd_mse, s.svdd_mse, sizeof(float) * N_TEST);
+        iae_scores_free(&s), iae_scores_free(&t);
+        iae_detector_free(d), iae_detector_free(e);
+    }
+}
+
+/* Soft-boundary SVDD: R stays 0 during the 10 warm-up epochs, then follows
+ * the batches; svdd scores are d - R^2. */
+static void test_soft_boundary_radius(void **state) {
+    fixture *f = *state;
+    iae_detector_info info = f->info;
+    info.model = IAE_MODEL_DCAE_SVDD;
+    info.net = iae_lenet_config(1, 0, 1);
+    info.objective = IAE_OBJECTIVE_SOFT_BOUNDARY;
+    info.nu = 0.2f;
+    info.w_kl = 0;
+    info.pretrain_epochs = 0;
+    iae_progress quiet;
+    iae_progress_init(&quiet, stderr, 1);
+    iae_detector *d = NULL;
+    iae_train_history h;
+    for (int epochs = 10; epochs <= 11; epochs++) {
+        info.epochs = epochs;
+        if (iae_train_detector(&f->ctx, &info, &f->train, NULL, &quiet, &d, &h) != IAE_OK) fail_msg("%s", f->ctx.error);
+        if (epochs == 10)
+            assert_float_equal(d->info.radius, 0.0f, 0);
+        else
+            assert_true(d->info.radius > 0.0f);
+        iae_train_history_free(&h);
+        if (epochs == 11) break;
+        iae_detector_free(d);
+    }
+    iae_scores s;
+    assert_int_equal(iae_score(&f->ctx, d, f->test.x, 4, BATCH, IAE_CONTEXT_BATCH, &s), IAE_OK);
+    iae_net_forward(d->net, 4, f->test.x, 0);
+    const float *z = iae_net_z(d->net);
+    for (int b = 0; b < 4; b++) {
+        double dist = 0;
+        for (int j = 0; j < 128; j++) dist += pow(z[b * 128 + j] - d->center[j], 2);
+        assert_float_equal(s.svdd[b], dist - (double)d->info.radius * d->info.radius, 1e-3 * (1 + dist));
+    }
+    iae_scores_free(&s);
+    iae_detector_free(d);
+}
+
 static void test_auroc_in_range(void **state) {
     fixture *f = *state;
     double a[IAE_N_SCORES];
@@ -327,6 +413,8 @@ int main(void) {
         cmocka_unit_test(test_resume_in_pretraining),
         cmocka_unit_test(test_resume_in_training),
         cmocka_unit_test(test_checkpoint_rejects_model_file),
+        cmocka_unit_test(test_model_variants),
+        cmocka_unit_test(test_soft_boundary_radius),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

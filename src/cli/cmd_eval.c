@@ -151,7 +151,7 @@ int cmd_eval(int argc, char **argv) {
     iae_evaluation eval;
     if (iae_evaluate(&ctx, det, &test, bs, &progress, &eval) != IAE_OK) goto fail;
 
-    iae_metrics m = {.command = "eval", .model = "iae-lstm-kl", .info = info, .train_samples = info->train_samples,
+    iae_metrics m = {.command = "eval", .model = iae_model_name(info->model), .info = info, .train_samples = info->train_samples,
                      .test_samples = test.n, .test_anomalous = (int)anomalous, .threads = ctx.threads,
                      .eval = &eval, .data_dir = data_dir, .model_file = model_path};
     m.seconds = iae_now_s() - t_start;

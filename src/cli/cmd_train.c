@@ -25,12 +25,27 @@ static void train_usage(FILE *out) {
             "\n"
             "data:\n"
             "  --dataset NAME          data set kind: fashion-mnist (default fashion-mnist)\n"
+            "  --contamination R       share of anomalies (other classes' training images, drawn\n"
+            "                          with the seed) mixed into the training set, 0 to 0.5\n"
+            "                          (default 0)\n"
             "  --data DIR              folder with the four IDX files, each .gz or plain; .gz is\n"
             "                          read when both exist (default %s)\n"
             "  --normal-class N        class treated as normal, 0-9 (required)\n"
             "  --reference-normalization\n"
             "                          min-max scale with the reference code's constant table\n"
             "                          instead of the normal class's own training min and max\n"
+            "model:\n"
+            "  --model NAME            iae-lstm-kl (default), cae (autoencoder, reconstruction\n"
+            "                          scores), deep-svdd (encoder and SVDD, pre-trained from the\n"
+            "                          autoencoder), dcae-svdd (autoencoder and SVDD jointly),\n"
+            "                          iae-lstm (no KL term), iae-kl (no LSTM)\n"
+            "  --objective NAME        one-class (default) or soft-boundary (SVDD with radius R)\n"
+            "  --nu X                  soft-boundary share of samples allowed outside the radius,\n"
+            "                          0 to 1 (default 0.1)\n"
+            "  --radius-rule NAME      soft-boundary R after each step past epoch 10, as the\n"
+            "                          (1 - nu) quantile of: reference (the per-sample loss values,\n"
+            "                          as the reference's autoencoder models do; default) or\n"
+            "                          distance (the distances, as Deep SVDD defines it)\n"
             "training:\n"
             "  --pretrain-epochs N     autoencoder pre-training epochs, 0-100000 (default %d)\n"
             "  --epochs N              IAE-LSTM-KL training epochs, 0-100000 (default %d)\n"
@@ -39,9 +54,10 @@ static void train_usage(FILE *out) {
             "  --lr X                  Adam learning rate, 1e-12 to 10 (default 1e-4)\n"
             "  --weight-decay X        L2 penalty added to the gradient, 0 to 10 (default 5e-7)\n"
             "  --mse-weight X          weight of the reconstruction MSE, 0 to 1e9 (default: the\n"
-            "                          reference's value for the normal class, 5.112069 for class 0)\n"
+            "                          reference's value for the model and normal class, 5.112069\n"
+            "                          for iae-lstm-kl and class 0; 1 where the reference has none)\n"
             "  --kl-weight X           weight of the KL term, 0 to 1e9 (default: the reference's\n"
-            "                          value for the normal class, 0.000998 for class 0)\n"
+            "                          value, 0.000998 for iae-lstm-kl and class 0)\n"
             "  --kl-form FORM          reference: KL on the raw features as the reference code\n"
             "                          (default); log-softmax: KL(target || softmax(z))\n"
             "  --joint-batchnorm MODE  BatchNorm during joint training: train (batch statistics,\n"
@@ -80,7 +96,8 @@ static void train_usage(FILE *out) {
 enum {
     OPT_DATASET = 256, OPT_DATA, OPT_CLASS, OPT_REFNORM, OPT_PRE_EPOCHS, OPT_EPOCHS, OPT_BATCH, OPT_LR,
     OPT_WD, OPT_MSE_W, OPT_KL_W, OPT_KL_FORM, OPT_JOINT_BN, OPT_SEED, OPT_THREADS, OPT_OUT, OPT_METRICS,
-    OPT_QUIET, OPT_HELP, OPT_BF16, OPT_KERNEL, OPT_VALFRAC, OPT_FPR, OPT_CK_EVERY, OPT_CK_PATH, OPT_RESUME, OPT_LAST
+    OPT_QUIET, OPT_HELP, OPT_BF16, OPT_KERNEL, OPT_VALFRAC, OPT_FPR, OPT_CK_EVERY, OPT_CK_PATH, OPT_RESUME, OPT_MODEL,
+    OPT_OBJECTIVE, OPT_NU, OPT_RADIUS_RULE, OPT_CONTAMINATION, OPT_LAST
 };
 
 static const struct option train_options[] = {
@@ -110,6 +127,11 @@ static const struct option train_options[] = {
     {"checkpoint-every", required_argument, 0, OPT_CK_EVERY},
     {"checkpoint", required_argument, 0, OPT_CK_PATH},
     {"resume", required_argument, 0, OPT_RESUME},
+    {"model", required_argument, 0, OPT_MODEL},
+    {"objective", required_argument, 0, OPT_OBJECTIVE},
+    {"nu", required_argument, 0, OPT_NU},
+    {"radius-rule", required_argument, 0, OPT_RADIUS_RULE},
+    {"contamination", required_argument, 0, OPT_CONTAMINATION},
     {0, 0, 0, 0},
 };
 
@@ -142,7 +164,8 @@ int cmd_train(int argc, char **argv) {
     const char *data_dir = IAE_DEFAULT_FMNIST_DIR, *out_path = NULL, *metrics_path = NULL;
     long normal_class = -1, pre_epochs = DEFAULT_PRETRAIN_EPOCHS, epochs = DEFAULT_EPOCHS;
     long batch = DEFAULT_BATCH, threads = 0;
-    double lr = 1e-4, wd = 0.5e-6, w_mse = -1, w_kl = -1, val_fraction = 0.1, fpr = 0.05;
+    double lr = 1e-4, wd = 0.5e-6, w_mse = -1, w_kl = -1, val_fraction = 0.1, fpr = 0.05, nu = 0.1, contamination = 0;
+    int model = IAE_MODEL_IAE_LSTM_KL, objective = IAE_OBJECTIVE_ONE_CLASS, radius_from_distance = 0;
     uint64_t seed = 0;
     int quiet = 0, refnorm = 0, kl_form = IAE_KL_REFERENCE, bn_train = 1, bf16 = 1, data_given = 0;
     iae_lstm_impl lstm_impl = IAE_LSTM_FUSED;
@@ -218,6 +241,32 @@ int cmd_train(int argc, char **argv) {
         case OPT_CK_EVERY: ok = cli_parse_int("--checkpoint-every", optarg, 0, 100000, &ck_every); break;
         case OPT_CK_PATH: ck_path = optarg; break;
         case OPT_RESUME: resume_path = optarg; break;
+        case OPT_MODEL:
+            if ((model = iae_model_parse(optarg)) < 0) {
+                cli_error("invalid value '%s' for --model: expected iae-lstm-kl, cae, deep-svdd, dcae-svdd, iae-lstm or "
+                          "iae-kl",
+                          optarg);
+                ok = 0;
+            }
+            break;
+        case OPT_OBJECTIVE:
+            if (strcmp(optarg, "one-class") == 0 || strcmp(optarg, "soft-boundary") == 0)
+                objective = strcmp(optarg, "one-class") == 0 ? IAE_OBJECTIVE_ONE_CLASS : IAE_OBJECTIVE_SOFT_BOUNDARY;
+            else {
+                cli_error("invalid value '%s' for --objective: expected one-class or soft-boundary", optarg);
+                ok = 0;
+            }
+            break;
+        case OPT_NU: ok = cli_parse_float("--nu", optarg, 1e-6, 1, &nu); break;
+        case OPT_RADIUS_RULE:
+            if (strcmp(optarg, "reference") == 0 || strcmp(optarg, "distance") == 0)
+                radius_from_distance = strcmp(optarg, "distance") == 0;
+            else {
+                cli_error("invalid value '%s' for --radius-rule: expected reference or distance", optarg);
+                ok = 0;
+            }
+            break;
+        case OPT_CONTAMINATION: ok = cli_parse_float("--contamination", optarg, 0, 0.5, &contamination); break;
         case OPT_KERNEL:
             if (strcmp(optarg, "fused") == 0 || strcmp(optarg, "gemv") == 0)
                 lstm_impl = strcmp(optarg, "gemv") == 0 ? IAE_LSTM_GEMV : IAE_LSTM_FUSED;
@@ -251,7 +300,7 @@ int cmd_train(int argc, char **argv) {
         /* The checkpoint fixes the run's settings; refuse conflicting ones. */
         static const int fixed[] = {OPT_DATASET, OPT_CLASS, OPT_REFNORM, OPT_PRE_EPOCHS, OPT_EPOCHS, OPT_BATCH, OPT_LR,
                                     OPT_WD, OPT_MSE_W, OPT_KL_W, OPT_KL_FORM, OPT_JOINT_BN, OPT_SEED, OPT_VALFRAC,
-                                    OPT_FPR};
+                                    OPT_FPR, OPT_MODEL, OPT_OBJECTIVE, OPT_NU, OPT_RADIUS_RULE, OPT_CONTAMINATION};
         for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
             if (seen[fixed[i] - OPT_DATASET]) {
                 cli_error("--resume continues the run saved in '%s' with its own settings; drop --%s", resume_path,
@@ -300,9 +349,11 @@ int cmd_train(int argc, char **argv) {
 
     /* Data. */
     iae_fmnist_options fo = {.dir = data_dir, .normal_class = (int)normal_class, .reference_normalization = refnorm,
-                             .dir_is_default = !data_given};
+                             .dir_is_default = !data_given, .contamination = contamination, .seed = seed};
     if (resume != NULL) {
         fo.have_minmax = 1;
+        fo.contamination = iae_checkpoint_info(resume)->contamination;
+        fo.seed = iae_checkpoint_info(resume)->seed;
         fo.min = iae_checkpoint_info(resume)->norm_min;
         fo.max = iae_checkpoint_info(resume)->norm_max;
     }
@@ -329,16 +380,21 @@ int cmd_train(int argc, char **argv) {
 
     /* Settings. */
     iae_detector_info info = {0};
-    info.net = iae_lenet_config(1, 1, 1);
+    info.model = (iae_model_kind)model;
+    info.net = iae_lenet_config(1, iae_model_has_lstm(info.model), iae_model_has_decoder(info.model));
     snprintf(info.dataset, sizeof(info.dataset), "fashion-mnist");
     info.normal_class = (int)normal_class;
     info.reference_normalization = refnorm;
     info.norm_min = nmin;
     info.norm_max = nmax;
-    info.objective = IAE_OBJECTIVE_ONE_CLASS;
-    info.nu = 0.1f;
-    info.w_mse = w_mse >= 0 ? (float)w_mse : iae_fmnist_reference_w_mse[normal_class];
-    info.w_kl = w_kl >= 0 ? (float)w_kl : iae_fmnist_reference_w_kl[normal_class];
+    info.objective = (iae_objective)objective;
+    info.nu = (float)nu;
+    info.radius_from_distance = radius_from_distance;
+    info.contamination = contamination;
+    float default_mse, default_kl;
+    iae_fmnist_default_weights(info.model, (int)normal_class, &default_mse, &default_kl);
+    info.w_mse = w_mse >= 0 ? (float)w_mse : default_mse;
+    info.w_kl = w_kl >= 0 ? (float)w_kl : default_kl;
     info.kl_form = kl_form;
     info.seed = seed;
     info.batch_size = (int)batch;
@@ -374,7 +430,7 @@ int cmd_train(int argc, char **argv) {
     if (iae_train_detector(&ctx, &info, &train, &topts, &progress, &det, &history) != IAE_OK) goto fail;
     if (iae_evaluate(&ctx, det, &test, info.batch_size, &progress, &eval) != IAE_OK) goto fail;
 
-    iae_metrics m = {.command = "train", .model = "iae-lstm-kl", .info = &det->info, .train_samples = train.n,
+    iae_metrics m = {.command = "train", .model = iae_model_name(det->info.model), .info = &det->info, .train_samples = train.n,
                      .test_samples = test.n, .test_anomalous = (int)anomalous, .threads = ctx.threads,
                      .eval = &eval, .history = &history, .data_dir = data_dir, .model_file = out_path};
     m.seconds = iae_now_s() - t_start;

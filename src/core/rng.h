@@ -10,6 +10,17 @@
 
 #include <stdint.h>
 
+/* Random streams derived from the run's seed, one per use. */
+enum {
+    IAE_STREAM_AE_INIT = 1,
+    IAE_STREAM_NET_INIT = 2,
+    IAE_STREAM_DATA_ORDER = 3,
+    IAE_STREAM_KL_TARGET = 4,
+    IAE_STREAM_VALIDATION = 5,    /* which normal images are held out */
+    IAE_STREAM_MEMORY = 6,        /* the sequence that sets the LSTM memory state */
+    IAE_STREAM_CONTAMINATION = 7, /* which anomalies join the training set */
+};
+
 typedef struct {
     uint64_t s[4];
 } iae_rng;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/rng.h"
 #include "data/idx.h"
 #include "data/preprocess.h"
 
@@ -98,6 +99,93 @@ static iae_status read_split(iae_ctx *ctx, const char *dir, const char *images_b
     return IAE_OK;
 }
 
+int iae_contamination_count(int n_normal, double r) {
+    if (!(r > 0.0) || r >= 1.0) return 0;
+    return (int)((double)n_normal * r / (1.0 - r));
+}
+
+/* Fill d with the preprocessed images idx[0..n) of s, in that order, labelled
+ * 1 unless their class is normal_class. */
+static iae_status build_indexed(iae_ctx *ctx, const fmnist_split *s, const int *idx, int n, int normal_class,
+                                iae_dataset *d) {
+    const size_t image_bytes = FMNIST_SIDE * FMNIST_SIDE;
+    const int side = FMNIST_SIDE + 2 * FMNIST_PAD;
+    uint8_t *gathered = iae_alloc(ctx, (size_t)n * image_bytes + 1, "selected training images");
+    *d = (iae_dataset){.n = n, .c = 1, .h = side, .w = side};
+    d->x = iae_alloc(ctx, (size_t)n * side * side * sizeof(float) + 1, "preprocessed images");
+    d->label = iae_alloc(ctx, (size_t)n + 1, "image labels");
+    d->cls = iae_alloc(ctx, (size_t)n + 1, "image classes");
+    if (gathered == NULL || d->x == NULL || d->label == NULL || d->cls == NULL) {
+        iae_free(gathered);
+        iae_dataset_free(d);
+        return IAE_ERR_NOMEM;
+    }
+    for (int k = 0; k < n; k++) {
+        memcpy(gathered + image_bytes * k, s->images.data + image_bytes * idx[k], image_bytes);
+        d->cls[k] = s->labels.data[idx[k]];
+        d->label[k] = d->cls[k] != normal_class;
+    }
+    iae_pad_scale_gcn(gathered, n, FMNIST_SIDE, FMNIST_SIDE, FMNIST_PAD, d->x);
+    iae_free(gathered);
+    return IAE_OK;
+}
+
+/* Append b's images to a (same image shape); b is freed. */
+static iae_status append_set(iae_ctx *ctx, iae_dataset *a, iae_dataset *b) {
+    const long size = (long)a->c * a->h * a->w;
+    iae_dataset m = {.n = a->n + b->n, .c = a->c, .h = a->h, .w = a->w};
+    m.x = iae_alloc(ctx, sizeof(float) * size * m.n, "training images");
+    m.label = iae_alloc(ctx, (size_t)m.n, "image labels");
+    m.cls = iae_alloc(ctx, (size_t)m.n, "image classes");
+    if (m.x == NULL || m.label == NULL || m.cls == NULL) {
+        iae_dataset_free(&m);
+        iae_dataset_free(b);
+        return IAE_ERR_NOMEM;
+    }
+    memcpy(m.x, a->x, sizeof(float) * size * a->n);
+    memcpy(m.x + size * a->n, b->x, sizeof(float) * size * b->n);
+    memcpy(m.label, a->label, (size_t)a->n), memcpy(m.label + a->n, b->label, (size_t)b->n);
+    memcpy(m.cls, a->cls, (size_t)a->n), memcpy(m.cls + a->n, b->cls, (size_t)b->n);
+    iae_dataset_free(a);
+    iae_dataset_free(b);
+    *a = m;
+    return IAE_OK;
+}
+
+/* Mix iae_contamination_count(n, r) training images of other classes, drawn
+ * without replacement (seeded), into the normal set. */
+static iae_status contaminate(iae_ctx *ctx, const iae_fmnist_options *opt, const fmnist_split *s, iae_dataset *set) {
+    const int want = iae_contamination_count(set->n, opt->contamination);
+    if (want == 0) return IAE_OK;
+    const int total = (int)s->labels.count;
+    int *pool = iae_alloc(ctx, sizeof(int) * (size_t)total, "contamination pool");
+    if (pool == NULL) return IAE_ERR_NOMEM;
+    int n_pool = 0;
+    for (int i = 0; i < total; i++)
+        if (s->labels.data[i] != opt->normal_class) pool[n_pool++] = i;
+    if (want > n_pool) {
+        iae_free(pool);
+        return iae_fail(ctx, IAE_ERR_ARGUMENT,
+                        "contamination %g needs %d anomalous training images but '%s' has only %d; lower "
+                        "--contamination",
+                        opt->contamination, want, s->labels_path, n_pool);
+    }
+    /* Partial Fisher-Yates: the first `want` entries become the draw. */
+    iae_rng rng;
+    iae_rng_seed(&rng, opt->seed, IAE_STREAM_CONTAMINATION);
+    for (int i = 0; i < want; i++) {
+        int j = i + (int)iae_rng_below(&rng, (uint64_t)(n_pool - i));
+        int t = pool[i];
+        pool[i] = pool[j];
+        pool[j] = t;
+    }
+    iae_dataset extra;
+    iae_status st = build_indexed(ctx, s, pool, want, opt->normal_class, &extra);
+    iae_free(pool);
+    if (st == IAE_OK) st = append_set(ctx, set, &extra);
+    return st;
+}
+
 /* Fill d with the preprocessed images of s whose class is only_class, or
  * with all of them when only_class < 0, keeping file order. Labels are 0 for
  * normal_class and 1 otherwise. Steps 1 to 3 only: no min-max scaling yet. */
@@ -159,6 +247,8 @@ static iae_status check_options(iae_ctx *ctx, const iae_fmnist_options *opt) {
         return iae_fail(ctx, IAE_ERR_ARGUMENT,
                         "normal class %d is out of range; expected a class from 0 to 9",
                         opt->normal_class);
+    if (!(opt->contamination >= 0.0 && opt->contamination < 1.0))
+        return iae_fail(ctx, IAE_ERR_ARGUMENT, "contamination %g is outside [0, 1)", opt->contamination);
     if (opt->have_minmax && !(isfinite(opt->min) && isfinite(opt->max) && opt->min < opt->max))
         return iae_fail(ctx, IAE_ERR_ARGUMENT,
                         "invalid min-max range (%g, %g): expected finite values with min < max",
@@ -207,7 +297,10 @@ static iae_status load_train(iae_ctx *ctx, const iae_fmnist_options *opt, int co
                           split.labels_path, opt->normal_class);
     }
     if (st == IAE_OK) st = build_set(ctx, &split, opt->normal_class, opt->normal_class, set);
+    if (st == IAE_OK) st = contaminate(ctx, opt, &split, set);
 
+    /* With contamination the range covers the whole training set, since a
+     * user could not tell the anomalies apart either. */
     if (st == IAE_OK && computes_range) {
         iae_minmax_range(set->x, set_values(set), lo, hi);
         if (!(*hi > *lo))

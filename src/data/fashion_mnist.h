@@ -10,6 +10,8 @@
 #ifndef IAE_FASHION_MNIST_H
 #define IAE_FASHION_MNIST_H
 
+#include <stdint.h>
+
 #include "core/core.h"
 #include "data/dataset.h"
 
@@ -20,7 +22,14 @@ typedef struct {
     int reference_normalization; /* 1: (min, max) from iae_fmnist_reference_minmax[normal_class] */
     int have_minmax;             /* 1: use min and max below, e.g. stored in a model file */
     float min, max;              /* min-max range when have_minmax is 1; needs min < max */
+    double contamination;        /* share of anomalies mixed into the training set, [0, 1) */
+    uint64_t seed;               /* seed of the contamination draw */
 } iae_fmnist_options;
+
+/* Number of anomalies that make up the share r of a training set with
+ * n_normal normal images: int(n_normal r / (1 - r)), as the reference code
+ * computes it (6000 and 0.05 give 315, 6000 and 0.1 give 666). */
+int iae_contamination_count(int n_normal, double r);
 
 /* Load and preprocess the one-class split of the data set in opt->dir.
  *

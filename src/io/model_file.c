@@ -24,20 +24,22 @@ static const char *objective_name(iae_objective o) {
 static int format_config(const iae_detector_info *in, char *buf, size_t size) {
     const iae_net_config *n = &in->net;
     return snprintf(buf, size,
-                    "arch=lenet\nin_c=%d\nin_h=%d\nin_w=%d\nrep_dim=%d\nuse_lstm=%d\nuse_decoder=%d\n"
+                    "model=%s\narch=lenet\nin_c=%d\nin_h=%d\nin_w=%d\nrep_dim=%d\nuse_lstm=%d\nuse_decoder=%d\n"
                     "leaky_slope=%.9g\nbn_eps=%.9g\nbn_momentum=%.9g\n"
                     "dataset=%s\nnormal_class=%d\nreference_normalization=%d\nnorm_min=%.9g\nnorm_max=%.9g\n"
                     "objective=%s\nnu=%.9g\nradius=%.9g\nw_mse=%.9g\nw_kl=%.9g\nkl_form=%s\n"
                     "seed=%llu\nbatch_size=%d\nepochs=%d\npretrain_epochs=%d\nlr=%.9g\nweight_decay=%.9g\n"
                     "bn_train_mode=%d\ntrain_samples=%d\nvalidation_fraction=%.9g\nvalidation_samples=%d\n"
-                    "threshold=%.9g\nthreshold_fpr=%.9g\nscore_context=%s\n",
-                    n->in_c, n->in_h, n->in_w, n->rep_dim, n->use_lstm, n->use_decoder, n->leaky_slope,
+                    "threshold=%.9g\nthreshold_fpr=%.9g\nscore_context=%s\nradius_from_distance=%d\n"
+                    "contamination=%.17g\n",
+                    iae_model_name(in->model), n->in_c, n->in_h, n->in_w, n->rep_dim, n->use_lstm, n->use_decoder, n->leaky_slope,
                     n->bn_eps, n->bn_momentum, in->dataset, in->normal_class, in->reference_normalization,
                     in->norm_min, in->norm_max, objective_name(in->objective), in->nu, in->radius, in->w_mse,
                     in->w_kl, in->kl_form == IAE_KL_LOG_SOFTMAX ? "log-softmax" : "reference",
                     (unsigned long long)in->seed, in->batch_size, in->epochs, in->pretrain_epochs, in->lr,
                     in->weight_decay, in->bn_train_mode, in->train_samples, in->validation_fraction,
-                    in->validation_samples, in->threshold, in->threshold_fpr, iae_context_name(in->score_context));
+                    in->validation_samples, in->threshold, in->threshold_fpr, iae_context_name(in->score_context),
+                    in->radius_from_distance, in->contamination);
 }
 
 int iae_model_format_config(const iae_detector_info *info, char *buf, size_t size) {
@@ -152,6 +154,10 @@ static iae_status parse_config(iae_ctx *ctx, const char *path, const char *text,
                 info->kl_form = IAE_KL_REFERENCE;
             else
                 return iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': unknown KL form '%s'", path, val);
+        } else if (strcmp(key, "model") == 0) {
+            int k = iae_model_parse(val);
+            if (k < 0) return iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': unknown model '%s'", path, val);
+            info->model = (iae_model_kind)k;
         } else if (strcmp(key, "score_context") == 0) {
             int c = iae_context_parse(val);
             if (c < 0) return iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': unknown LSTM context '%s'", path, val);
@@ -193,6 +199,8 @@ static iae_status parse_config(iae_ctx *ctx, const char *path, const char *text,
         NUM("validation_samples", info->validation_samples, int)
         NUM("threshold", info->threshold, float)
         NUM("threshold_fpr", info->threshold_fpr, float)
+        NUM("radius_from_distance", info->radius_from_distance, int)
+        NUM("contamination", info->contamination, double)
 #undef NUM
         /* Unknown keys are ignored so newer files with extra settings still load. */
     }
@@ -201,6 +209,10 @@ static iae_status parse_config(iae_ctx *ctx, const char *path, const char *text,
             return iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': configuration lacks the setting '%s'", path,
                             required[i]);
     const iae_net_config *n = &info->net;
+    if (n->use_lstm != iae_model_has_lstm(info->model) || n->use_decoder != iae_model_has_decoder(info->model))
+        return iae_fail(ctx, IAE_ERR_FORMAT,
+                        "model file '%s': impossible configuration (model %s with use_lstm=%d, use_decoder=%d)", path,
+                        iae_model_name(info->model), n->use_lstm, n->use_decoder);
     if (n->in_c < 1 || n->in_c > 4 || n->in_h != 32 || n->in_w != 32 || n->rep_dim != 128 ||
         (n->use_lstm & ~1) || (n->use_decoder & ~1) || !(n->bn_eps > 0) || info->batch_size < 2 ||
         info->batch_size > 65536 || !(info->norm_max > info->norm_min))

@@ -12,6 +12,31 @@
 
 #define IAE_DATASET_NAME_BYTES 32
 
+/* The model variants, one network description with switches. */
+typedef enum {
+    IAE_MODEL_IAE_LSTM_KL = 0, /* autoencoder + LSTM + SVDD + KL: the full model */
+    IAE_MODEL_CAE = 1,         /* convolutional autoencoder, reconstruction scores only */
+    IAE_MODEL_DEEP_SVDD = 2,   /* encoder only with the SVDD loss, pre-trained from the autoencoder */
+    IAE_MODEL_DCAE_SVDD = 3,   /* autoencoder and SVDD trained jointly (the reference "msd") */
+    IAE_MODEL_IAE_LSTM = 4,    /* msd with the LSTM, no KL term */
+    IAE_MODEL_IAE_KL = 5,      /* msd with the KL term, no LSTM */
+} iae_model_kind;
+
+#define IAE_N_MODELS 6
+
+/* "iae-lstm-kl", "cae", "deep-svdd", "dcae-svdd", "iae-lstm", "iae-kl";
+ * parse returns -1 for an unknown name. */
+const char *iae_model_name(iae_model_kind k);
+int iae_model_parse(const char *name);
+int iae_model_has_lstm(iae_model_kind k);
+int iae_model_has_decoder(iae_model_kind k);
+int iae_model_has_svdd(iae_model_kind k);
+int iae_model_has_kl(iae_model_kind k);
+
+/* The reference's default loss weights of model k for a Fashion-MNIST normal
+ * class; 0 for a term the model does not have. */
+void iae_fmnist_default_weights(iae_model_kind k, int normal_class, float *w_mse, float *w_kl);
+
 typedef enum {
     IAE_KL_REFERENCE = 0,   /* KLDivLoss on the raw features, as the reference code */
     IAE_KL_LOG_SOFTMAX = 1, /* KL(T || softmax(z)), the textbook form */
@@ -19,6 +44,7 @@ typedef enum {
 
 /* Settings of a training run, stored with the model. */
 typedef struct {
+    iae_model_kind model;
     iae_net_config net;
     char dataset[IAE_DATASET_NAME_BYTES]; /* "fashion-mnist" */
     int normal_class;
@@ -27,6 +53,9 @@ typedef struct {
     iae_objective objective;
     float nu;     /* soft-boundary hyper-parameter */
     float radius; /* R, 0 for one-class */
+    int radius_from_distance; /* soft-boundary R from plain distances d_b instead of the
+                                 reference's per-sample loss values (see train.c) */
+    double contamination;     /* share of anomalies mixed into the training set */
     float w_mse, w_kl;
     iae_kl_form kl_form;
     uint64_t seed;
@@ -73,5 +102,7 @@ void iae_detector_free(iae_detector *d);
  * w_mse of the reference training script, table "A"). */
 extern const float iae_fmnist_reference_w_kl[10];
 extern const float iae_fmnist_reference_w_mse[10];
+/* w_mse of the reference's msd + LSTM script (table "B"). */
+extern const float iae_fmnist_reference_w_mse_b[10];
 
 #endif

@@ -17,6 +17,7 @@ struct iae_checkpoint {
     iae_detector_info info;
     int phase, epochs_done;
     long adam_step;
+    float radius;
     uint64_t order_rng[4], kl_rng[4];
     int n_history, cap_history;
     iae_epoch_record *history;
@@ -38,8 +39,8 @@ iae_status iae_checkpoint_save(iae_ctx *ctx, const char *path, const iae_detecto
     size_t cap = 1024 + (size_t)history->n * 200, len = 0;
     char *state = malloc(cap);
     if (state == NULL) return iae_fail(ctx, IAE_ERR_NOMEM, "out of memory writing checkpoint '%s'", path);
-    len += (size_t)snprintf(state + len, cap - len, "phase=%s\nepochs_done=%d\nadam_step=%ld\n",
-                            phase ? "train" : "pretrain", epochs_done, adam_step);
+    len += (size_t)snprintf(state + len, cap - len, "phase=%s\nepochs_done=%d\nadam_step=%ld\nradius=%.9g\n",
+                            phase ? "train" : "pretrain", epochs_done, adam_step, iae_trainer_radius(tr));
     len += (size_t)snprintf(state + len, cap - len, "order_rng=%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "\n",
                             order_rng->s[0], order_rng->s[1], order_rng->s[2], order_rng->s[3]);
     len += (size_t)snprintf(state + len, cap - len, "kl_rng=%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "\n",
@@ -122,6 +123,8 @@ static iae_status parse_state(iae_ctx *ctx, iae_checkpoint *c, const char *text,
         } else if (strcmp(line, "adam_step") == 0) {
             ok = sscanf(val, "%ld", &c->adam_step) == 1 && c->adam_step >= 0;
             have |= 4;
+        } else if (strcmp(line, "radius") == 0) {
+            ok = sscanf(val, "%f", &c->radius) == 1 && c->radius >= 0;
         } else if (strcmp(line, "order_rng") == 0) {
             ok = parse_rng(val, c->order_rng);
             have |= 8;
@@ -280,6 +283,7 @@ iae_status iae_checkpoint_restore_run(iae_ctx *ctx, const iae_checkpoint *c, iae
         return iae_fail(ctx, IAE_ERR_FORMAT, "checkpoint '%s' has %d epochs of history, more than the run's %d",
                         c->reader.path, c->n_history, history->capacity);
     *step = c->adam_step;
+    iae_trainer_set_radius(tr, c->radius);
     memcpy(kl->s, c->kl_rng, sizeof(kl->s));
     memcpy(order_rng->s, c->order_rng, sizeof(order_rng->s));
     history->n = c->n_history;

@@ -9,16 +9,6 @@
 #include "model/detector.h"
 #include "report/progress.h"
 
-/* Random streams derived from the seed, one per use. */
-enum {
-    IAE_STREAM_AE_INIT = 1,
-    IAE_STREAM_NET_INIT = 2,
-    IAE_STREAM_DATA_ORDER = 3,
-    IAE_STREAM_KL_TARGET = 4,
-    IAE_STREAM_VALIDATION = 5, /* which normal images are held out */
-    IAE_STREAM_MEMORY = 6,     /* the sequence that sets the LSTM memory state */
-};
-
 /* Mean loss terms of one epoch. */
 typedef struct {
     int pretrain; /* 1: autoencoder pre-training epoch */
@@ -48,6 +38,14 @@ iae_status iae_trainer_create(iae_ctx *ctx, iae_net *net, const iae_detector_inf
                               iae_step_kind kind, iae_trainer **out);
 void iae_trainer_free(iae_trainer *t);
 void iae_trainer_set_lr(iae_trainer *t, float lr);
+
+/* Set the learning rate of this epoch (MultiStepLR) and whether the
+ * soft-boundary radius is updated after each step (past the warm-up). */
+void iae_trainer_begin_epoch(iae_trainer *t, int epoch);
+
+/* The soft-boundary radius R the trainer has reached. */
+float iae_trainer_radius(const iae_trainer *t);
+void iae_trainer_set_radius(iae_trainer *t, float r);
 
 /* The optimiser state for checkpoints: Adam moments, step count and the KL
  * target stream. The mutable form returns the number of floats per moment. */
@@ -90,6 +88,8 @@ typedef struct {
     float *l1_mse;   /* sum |xhat - x| */
     float *svdd_mse; /* min-max normalised svdd + min-max normalised mse over all n */
     float *combined; /* standardised svdd + standardised mse (held-out statistics); NaN without them */
+    int has_svdd;    /* the model has an SVDD center; else svdd and l1_svdd are NaN */
+    int has_mse;     /* the model has a decoder; else mse and l1_mse are NaN */
 } iae_scores;
 
 #define IAE_N_SCORES 6

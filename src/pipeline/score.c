@@ -52,18 +52,35 @@ static void minmax_into(const float *v, long n, float *out, int add) {
     }
 }
 
-/* combined = standardised svdd + standardised mse, NaN without statistics. */
+/* combined = standardised svdd + standardised mse (the terms the model
+ * has), NaN without statistics. */
 static void fill_combined(iae_scores *s, const iae_score_stats *st) {
     for (long i = 0; i < s->n; i++) {
         if (st->n == 0) {
             s->combined[i] = NAN;
             continue;
         }
-        float a = st->std[0] > 0 ? (s->svdd[i] - st->mean[0]) / st->std[0] : 0.0f;
-        float b = st->std[1] > 0 ? (s->mse[i] - st->mean[1]) / st->std[1] : 0.0f;
+        float a = s->has_svdd && st->std[0] > 0 ? (s->svdd[i] - st->mean[0]) / st->std[0] : 0.0f;
+        float b = s->has_mse && st->std[1] > 0 ? (s->mse[i] - st->mean[1]) / st->std[1] : 0.0f;
         s->combined[i] = a + b;
     }
 }
+
+static void fill_nan(float *v, long n) {
+    for (long i = 0; i < n; i++) v[i] = NAN;
+}
+
+/* Whether score k exists for this model (combined needs statistics). */
+static int score_present(const iae_scores *s, int k, int have_stats) {
+    switch (k) {
+    case 0: case 3: return s->has_svdd;
+    case 1: case 4: return s->has_mse;
+    case 2: return s->has_svdd || s->has_mse;
+    default: return have_stats;
+    }
+}
+
+static int xhat_present(const iae_net *net) { return net->cfg.use_decoder; }
 
 iae_status iae_score(iae_ctx *ctx, iae_detector *d, const float *x, long n, int batch_size,
                      iae_lstm_context context, iae_scores *out) {
@@ -128,12 +145,17 @@ iae_status iae_score(iae_ctx *ctx, iae_detector *d, const float *x, long n, int 
     }
     iae_net_set_context(ctx, net, IAE_CONTEXT_BATCH);
 
-    minmax_into(out->svdd, n, out->svdd_mse, 0);
-    minmax_into(out->mse, n, out->svdd_mse, 1);
+    out->has_svdd = iae_model_has_svdd(d->info.model);
+    out->has_mse = xhat_present(net);
+    if (!out->has_svdd) fill_nan(out->svdd, n), fill_nan(out->l1_svdd, n);
+    if (!out->has_mse) fill_nan(out->mse, n), fill_nan(out->l1_mse, n);
+    memset(out->svdd_mse, 0, sizeof(float) * n);
+    if (out->has_svdd) minmax_into(out->svdd, n, out->svdd_mse, 1);
+    if (out->has_mse) minmax_into(out->mse, n, out->svdd_mse, 1);
     fill_combined(out, &d->stats);
 
     for (int k = 0; k < IAE_N_SCORES; k++) {
-        if (k == 5 && d->stats.n == 0) continue; /* combined is NaN by design */
+        if (!score_present(out, k, d->stats.n > 0)) continue; /* NaN by design */
         if (!iae_all_finite(iae_scores_get(out, k), n)) {
             iae_scores_free(out);
             return iae_fail(ctx, IAE_ERR_NUMERIC,
@@ -181,7 +203,10 @@ void iae_score_stats_compute(iae_scores *s, iae_score_stats *out) {
     memset(out, 0, sizeof(*out));
     if (s->n < 1) return;
     out->n = (int)s->n;
-    for (int k = 0; k < 4; k++) describe(stat_score(s, k), s->n, &out->mean[k], &out->std[k], out->quantile[k]);
+    /* Absent scores keep zero statistics. */
+    const int present[4] = {s->has_svdd, s->has_mse, s->has_svdd, s->has_mse};
+    for (int k = 0; k < 4; k++)
+        if (present[k]) describe(stat_score(s, k), s->n, &out->mean[k], &out->std[k], out->quantile[k]);
     fill_combined(s, out);
     describe(s->combined, s->n, &out->mean[4], &out->std[4], out->quantile[4]);
 }

@@ -12,6 +12,7 @@
  * batch dropped. All buffers are allocated before the first step.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "optim/optim.h"
@@ -21,6 +22,7 @@
 static const int lr_milestones[1] = {250};
 #define LR_GAMMA 0.1f
 #define CENTER_EPS 0.1f
+#define RADIUS_WARMUP_EPOCHS 10 /* the soft-boundary radius stays 0 before this epoch */
 
 void iae_train_history_free(iae_train_history *h) {
     iae_free(h->epochs);
@@ -37,13 +39,16 @@ struct iae_trainer {
     iae_adam adam;
     float *m, *v, *vmax; /* Adam moments, same layout as net->param */
     float *dz, *dout, *target;
+    float *dist; /* (N) per-sample squared distances, for the soft-boundary radius */
     iae_rng kl_rng;
+    float radius;      /* current soft-boundary R */
+    int update_radius; /* this epoch is past the radius warm-up */
 };
 
 void iae_trainer_free(iae_trainer *t) {
     if (t == NULL) return;
     iae_free(t->m), iae_free(t->v), iae_free(t->vmax);
-    iae_free(t->dz), iae_free(t->dout), iae_free(t->target);
+    iae_free(t->dz), iae_free(t->dout), iae_free(t->target), iae_free(t->dist);
     iae_free(t);
 }
 
@@ -67,7 +72,9 @@ iae_status iae_trainer_create(iae_ctx *ctx, iae_net *net, const iae_detector_inf
     t->dout = iae_alloc(ctx, sizeof(float) * in_count, "reconstruction gradient");
     t->dz = iae_alloc(ctx, sizeof(float) * z_count, "feature gradient");
     t->target = iae_alloc(ctx, sizeof(float) * z_count, "KL target");
-    if (!t->m || !t->v || !t->vmax || !t->dout || !t->dz || !t->target) {
+    t->dist = iae_alloc(ctx, sizeof(float) * net->max_batch, "SVDD distances");
+    t->radius = info->radius;
+    if (!t->m || !t->v || !t->vmax || !t->dout || !t->dz || !t->target || !t->dist) {
         iae_trainer_free(t);
         return IAE_ERR_NOMEM;
     }
@@ -76,6 +83,39 @@ iae_status iae_trainer_create(iae_ctx *ctx, iae_net *net, const iae_detector_inf
 }
 
 void iae_trainer_set_lr(iae_trainer *t, float lr) { t->adam.lr = lr; }
+
+void iae_trainer_begin_epoch(iae_trainer *t, int epoch) {
+    t->adam.lr = iae_multistep_lr(t->info->lr, lr_milestones, 1, LR_GAMMA, epoch);
+    t->update_radius = t->info->objective == IAE_OBJECTIVE_SOFT_BOUNDARY && epoch >= RADIUS_WARMUP_EPOCHS;
+}
+
+float iae_trainer_radius(const iae_trainer *t) { return t->radius; }
+void iae_trainer_set_radius(iae_trainer *t, float r) { t->radius = r; }
+
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* Soft-boundary radius after a step: R = the (1 - nu) quantile (linear
+ * interpolation, as numpy.quantile) of sqrt(q_b) over the batch. The reference
+ * takes q_b = d_b for Deep SVDD, but for the autoencoder-based models it
+ * overwrites the distances with the per-sample loss R^2 + max(0, d_b - R^2) / nu
+ * before this update; iae keeps that unless radius_from_distance is set. */
+static void update_radius(iae_trainer *t, int n) {
+    const iae_detector_info *info = t->info;
+    const double r2 = (double)t->radius * t->radius;
+    const int plain = info->radius_from_distance || info->model == IAE_MODEL_DEEP_SVDD;
+    for (int b = 0; b < n; b++) {
+        double q = plain ? t->dist[b] : r2 + fmax(0.0, t->dist[b] - r2) / info->nu;
+        t->dist[b] = (float)sqrt(q);
+    }
+    qsort(t->dist, n, sizeof(float), cmp_float);
+    double pos = (1.0 - info->nu) * (n - 1);
+    int lo = (int)floor(pos);
+    int hi = lo + 1 < n ? lo + 1 : lo;
+    t->radius = (float)(t->dist[lo] + (pos - lo) * ((double)t->dist[hi] - t->dist[lo]));
+}
 
 void iae_trainer_state(const iae_trainer *t, const float **m, const float **v, const float **vmax, long *step,
                        const iae_rng **kl_rng) {
@@ -103,29 +143,33 @@ int iae_trainer_step(iae_trainer *t, const float *x, int n, double terms[4]) {
 
     /* Loss terms and their gradients w.r.t. z and the reconstruction. */
     double svdd = 0.0, kl = 0.0, mse = 0.0;
-    if (joint) {
+    const int use_svdd = joint && iae_model_has_svdd(info->model);
+    const int use_kl = joint && iae_model_has_kl(info->model) && info->w_kl != 0.0f;
+    if (use_svdd) {
         const float *z = iae_net_z(net);
         memset(t->dz, 0, sizeof(float) * n * dim);
-        svdd = iae_svdd_loss(n, dim, z, t->center, info->objective, info->radius, info->nu, 1.0f, t->dz, NULL);
-        if (info->w_kl != 0.0f) {
+        svdd = iae_svdd_loss(n, dim, z, t->center, info->objective, t->radius, info->nu, 1.0f, t->dz, t->dist);
+        if (use_kl) {
             if (info->kl_form == IAE_KL_LOG_SOFTMAX)
                 kl = iae_kl_log_softmax_loss(n, dim, z, &t->kl_rng, info->w_kl, t->target, t->dz);
             else
                 kl = iae_kl_loss(n, dim, z, &t->kl_rng, info->w_kl, t->target, t->dz);
         }
     }
-    const float w_mse = joint ? info->w_mse : 1.0f;
+    /* Without the SVDD term (the autoencoder alone) the MSE has weight 1. */
+    const float w_mse = use_svdd ? info->w_mse : 1.0f;
     if (decoder) {
         memset(t->dout, 0, sizeof(float) * in_count);
         mse = iae_mse_loss(in_count, iae_net_output(net), x, w_mse, t->dout);
     }
-    const double loss = svdd + w_mse * mse + info->w_kl * kl * joint;
+    const double loss = svdd + w_mse * mse + (use_kl ? info->w_kl * kl : 0.0);
     terms[0] = loss, terms[1] = svdd, terms[2] = mse, terms[3] = kl;
     if (!isfinite(loss)) return 1;
 
-    iae_net_backward(net, n, x, joint ? t->dz : NULL, decoder ? t->dout : NULL);
+    iae_net_backward(net, n, x, use_svdd ? t->dz : NULL, decoder ? t->dout : NULL);
     iae_adam_step(&t->adam, net->n_param_floats, net->param, net->grad, t->m, t->v, t->vmax);
     iae_net_params_changed(net);
+    if (use_svdd && t->update_radius) update_radius(t, n);
     return 0;
 }
 
@@ -174,7 +218,7 @@ static iae_status run_phase(run_state *rs, iae_trainer *tr, iae_net *net, const 
     iae_progress_skip(rs->progress, (long)start * rs->steps_per_epoch);
 
     for (int epoch = start; epoch < epochs; epoch++) {
-        iae_trainer_set_lr(tr, iae_multistep_lr(rs->info->lr, lr_milestones, 1, LR_GAMMA, epoch));
+        iae_trainer_begin_epoch(tr, epoch);
         iae_rng_permutation(&rs->order_rng, rs->perm, rs->train->n);
         iae_progress_epoch_start(rs->progress);
         double e0 = iae_now_s(), sums[4] = {0};
@@ -354,8 +398,10 @@ iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info_in, co
     iae_rng init_rng;
     double t0 = iae_now_s();
 
-    /* 1. Pre-train the autoencoder, unless the checkpoint is past it. */
-    if (ck_phase == 0) {
+    /* 1. Pre-train the autoencoder, unless the checkpoint is past it. The
+     * autoencoder model (cae) is trained in the second phase instead. */
+    const int is_cae = info->model == IAE_MODEL_CAE;
+    if (ck_phase == 0 && !is_cae) {
         iae_net_config ae_cfg = info->net;
         ae_cfg.use_lstm = 0;
         ae_cfg.use_decoder = 1;
@@ -377,7 +423,10 @@ iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info_in, co
     /* 2. Target network and weight transfer. */
     if ((st = iae_detector_create(ctx, info, bs, &d)) != IAE_OK) goto done;
     if ((st = iae_net_set_lstm_kernel(ctx, d->net, info->lstm_impl, info->lstm_bf16)) != IAE_OK) goto done;
-    if (ck_phase == 0) {
+    if (ck_phase == 0 && is_cae) {
+        iae_rng_seed(&init_rng, info->seed, IAE_STREAM_AE_INIT);
+        if ((st = iae_net_init_params(ctx, d->net, &init_rng)) != IAE_OK) goto done;
+    } else if (ck_phase == 0) {
         iae_rng_seed(&init_rng, info->seed, IAE_STREAM_NET_INIT);
         if ((st = iae_net_init_params(ctx, d->net, &init_rng)) != IAE_OK) goto done;
         history->transferred = iae_net_copy_matching(d->net, ae);
@@ -401,8 +450,10 @@ iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info_in, co
                           history->center_seconds);
     }
 
-    /* 4. Joint training. */
-    if ((st = iae_trainer_create(ctx, d->net, info, d->center, IAE_STEP_JOINT, &tr)) != IAE_OK) goto done;
+    /* 4. Joint training (for cae: the autoencoder's own training). */
+    if ((st = iae_trainer_create(ctx, d->net, info, d->center, is_cae ? IAE_STEP_AUTOENCODER : IAE_STEP_JOINT, &tr)) !=
+        IAE_OK)
+        goto done;
     if (ck != NULL && ck_phase == 1) {
         if ((st = iae_checkpoint_restore_net(ctx, ck, d->net, d->center)) != IAE_OK) goto done;
         if ((st = iae_checkpoint_restore_run(ctx, ck, tr, &rs.order_rng, history)) != IAE_OK) goto done;
@@ -412,6 +463,7 @@ iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info_in, co
     if ((st = run_phase(&rs, tr, d->net, d->center, 0, ck_phase == 1 ? ck_done : 0, info->epochs)) != IAE_OK)
         goto done;
     history->train_seconds = iae_now_s() - t0;
+    d->info.radius = iae_trainer_radius(tr);
     iae_trainer_free(tr);
     tr = NULL;
 

@@ -100,6 +100,9 @@ iae_status iae_metrics_write_json(iae_ctx *ctx, const char *path, const iae_metr
     add(&s, "  \"kl_form\": \"%s\",\n", in->kl_form == IAE_KL_LOG_SOFTMAX ? "log-softmax" : "reference");
     add(&s, "  \"objective\": \"%s\",\n",
         in->objective == IAE_OBJECTIVE_SOFT_BOUNDARY ? "soft-boundary" : "one-class");
+    add_num(&s, "nu", in->nu, 0);
+    add_num(&s, "radius", in->radius, 0);
+    add_num(&s, "contamination", in->contamination, 0);
     add(&s, "  \"joint_batchnorm\": \"%s\",\n", in->bn_train_mode ? "train" : "eval");
     add(&s, "  \"lstm_kernel\": \"%s\",\n",
         in->lstm_impl == IAE_LSTM_GEMV ? "gemv fp32" : (in->lstm_bf16 ? "fused bf16" : "fused fp32"));
