@@ -5,7 +5,8 @@
 #
 # Usage: bench/compare.sh [OUT_DIR]
 # Environment: BATCHES (default "64 128"), ROUNDS (default 2), THREADS
-# (default 2), TORCH_BENCH (path of iae_torch.py), NN_LSTM=0 to skip the slow
+# (default 2), IAE (the iae binary, default build/iae), TORCH_BENCH (path of
+# iae_torch.py), NN_LSTM=0 to skip the slow
 # nn.LSTM variant, MEMORY=0 to skip the peak-memory runs.
 set -eu
 out=${1:-build/bench-compare}
@@ -16,13 +17,16 @@ nn_lstm=${NN_LSTM:-1}
 memory=${MEMORY:-1}
 here=$(cd "$(dirname "$0")/.." && pwd)
 torch_bench=${TORCH_BENCH:-$here/../shared/bench/iae_torch.py}
-iae=$here/build/iae
+# A private copy of the binary, so that rebuilding during the run cannot
+# remove it.
+mkdir -p "$out"
+iae=$out/iae
+cp "${IAE:-$here/build/iae}" "$iae"
 
 if [ ! -f "$torch_bench" ]; then
     echo "compare.sh: PyTorch reference not found at $torch_bench; set TORCH_BENCH" >&2
     exit 1
 fi
-mkdir -p "$out"
 rm -f "$out"/*.json "$out"/rss-*.txt
 # Debian's OpenBLAS for PyTorch's BLAS calls, as the reference's README advises.
 torch_run() {

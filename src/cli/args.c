@@ -74,3 +74,61 @@ int cli_check_stdout(void) {
     }
     return 1;
 }
+
+int cli_parse_int_list(const char *option, const char *text, long lo, long hi, long *out, int max, int *n) {
+    *n = 0;
+    char *copy = strdup(text), *save = NULL;
+    if (copy == NULL) return 0;
+    int ok = 1;
+    for (char *tok = strtok_r(copy, ",", &save); tok && ok; tok = strtok_r(NULL, ",", &save)) {
+        long a, b;
+        char *dash = strchr(tok + 1, '-'); /* a range "a-b"; a leading '-' is a sign */
+        if (dash != NULL) {
+            *dash = 0;
+            ok = cli_parse_int(option, tok, lo, hi, &a) && cli_parse_int(option, dash + 1, lo, hi, &b);
+            if (ok && b < a) {
+                cli_error("invalid range '%s-%s' for %s: the end is below the start", tok, dash + 1, option);
+                ok = 0;
+            }
+        } else {
+            ok = cli_parse_int(option, tok, lo, hi, &a);
+            b = a;
+        }
+        for (long v = a; ok && v <= b; v++) {
+            if (*n == max) {
+                cli_error("%s lists more than %d values", option, max);
+                ok = 0;
+                break;
+            }
+            out[(*n)++] = v;
+        }
+    }
+    free(copy);
+    if (ok && *n == 0) {
+        cli_error("%s needs at least one value", option);
+        ok = 0;
+    }
+    return ok;
+}
+
+int cli_parse_float_list(const char *option, const char *text, double lo, double hi, double *out, int max, int *n) {
+    *n = 0;
+    char *copy = strdup(text), *save = NULL;
+    if (copy == NULL) return 0;
+    int ok = 1;
+    for (char *tok = strtok_r(copy, ",", &save); tok && ok; tok = strtok_r(NULL, ",", &save)) {
+        if (*n == max) {
+            cli_error("%s lists more than %d values", option, max);
+            ok = 0;
+            break;
+        }
+        ok = cli_parse_float(option, tok, lo, hi, &out[*n]);
+        *n += ok;
+    }
+    free(copy);
+    if (ok && *n == 0) {
+        cli_error("%s needs at least one value", option);
+        ok = 0;
+    }
+    return ok;
+}

@@ -23,6 +23,13 @@ int cli_parse_float(const char *option, const char *text, double lo, double hi, 
 /* Parse text as an unsigned 64-bit integer (a seed). */
 int cli_parse_u64(const char *option, const char *text, uint64_t *out);
 
+/* Parse a list of integers in [lo, hi] such as "0-3,7" into out (at most
+ * max values); *n receives the count. */
+int cli_parse_int_list(const char *option, const char *text, long lo, long hi, long *out, int max, int *n);
+
+/* Parse a comma-separated list of numbers in [lo, hi]. */
+int cli_parse_float_list(const char *option, const char *text, double lo, double hi, double *out, int max, int *n);
+
 /* Record that the option with this getopt_long index was seen; on a second
  * use print an error naming it and return 0. seen has one byte per option. */
 int cli_first_use(unsigned char *seen, int index, const char *option);

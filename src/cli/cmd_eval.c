@@ -8,6 +8,8 @@
 #include "data/fashion_mnist.h"
 #include "io/atomic_file.h"
 #include "io/model_file.h"
+#include "pipeline/experiment.h"
+#include "report/figures.h"
 #include "report/metrics.h"
 
 static void eval_usage(FILE *out) {
@@ -26,12 +28,15 @@ static void eval_usage(FILE *out) {
             "  --lstm-precision P bf16 (default) or fp32 for the batch context's recurrent\n"
             "                     products (see iae train --help)\n"
             "  --metrics FILE     write the AUROCs and settings as JSON (default: not written)\n"
+            "  --plots DIR        write roc.png, histogram.png and reconstructions.png into DIR\n"
+            "                     (created when missing; default: no figures)\n"
             "  --quiet            no progress output on stderr\n"
             "  --help             show this message\n",
             IAE_DEFAULT_FMNIST_DIR);
 }
 
-enum { OPT_MODEL = 256, OPT_DATA, OPT_BATCH, OPT_THREADS, OPT_METRICS, OPT_QUIET, OPT_HELP, OPT_BF16, OPT_LAST };
+enum { OPT_MODEL = 256, OPT_DATA, OPT_BATCH, OPT_THREADS, OPT_METRICS, OPT_QUIET, OPT_HELP, OPT_BF16, OPT_PLOTS,
+       OPT_LAST };
 
 static const struct option eval_options[] = {
     {"model", required_argument, 0, OPT_MODEL},
@@ -42,6 +47,7 @@ static const struct option eval_options[] = {
     {"quiet", no_argument, 0, OPT_QUIET},
     {"help", no_argument, 0, OPT_HELP},
     {"lstm-precision", required_argument, 0, OPT_BF16},
+    {"plots", required_argument, 0, OPT_PLOTS},
     {0, 0, 0, 0},
 };
 
@@ -49,6 +55,7 @@ int cmd_eval(int argc, char **argv) {
     const char *model_path = NULL, *data_dir = IAE_DEFAULT_FMNIST_DIR, *metrics_path = NULL;
     long batch = 0, threads = 0;
     int quiet = 0, bf16 = 1, data_given = 0;
+    const char *plots_dir = NULL;
     unsigned char seen[OPT_LAST - OPT_MODEL] = {0};
 
     opterr = 0;
@@ -74,6 +81,7 @@ int cmd_eval(int argc, char **argv) {
                 ok = 0;
             }
             break;
+        case OPT_PLOTS: plots_dir = optarg; break;
         case OPT_BF16:
             if (strcmp(optarg, "bf16") == 0 || strcmp(optarg, "fp32") == 0)
                 bf16 = strcmp(optarg, "bf16") == 0;
@@ -149,7 +157,26 @@ int cmd_eval(int argc, char **argv) {
     }
     const int bs = batch > 0 ? (int)batch : info->batch_size;
     iae_evaluation eval;
-    if (iae_evaluate(&ctx, det, &test, bs, &progress, &eval) != IAE_OK) goto fail;
+    iae_scores kept = {0};
+    if (iae_evaluate(&ctx, det, &test, bs, &progress, &eval, plots_dir ? &kept : NULL) != IAE_OK) goto fail;
+    if (plots_dir != NULL) {
+        char path[IAE_PATH_BYTES + 32], title[160];
+        const int k = iae_figure_main_score(&kept);
+        iae_status st = iae_make_dirs(&ctx, plots_dir);
+        snprintf(title, sizeof(title), "%s, normal class %d: ROC (%s context)", iae_model_name(info->model),
+                 info->normal_class, iae_context_name(info->score_context));
+        snprintf(path, sizeof(path), "%s/roc.png", plots_dir);
+        if (st == IAE_OK) st = iae_figure_roc(&ctx, path, title, &kept, test.label);
+        snprintf(title, sizeof(title), "%s, normal class %d: %s scores", iae_model_name(info->model),
+                 info->normal_class, iae_score_names[k]);
+        snprintf(path, sizeof(path), "%s/histogram.png", plots_dir);
+        if (st == IAE_OK) st = iae_figure_histogram(&ctx, path, title, &kept, k, test.label);
+        snprintf(path, sizeof(path), "%s/reconstructions.png", plots_dir);
+        if (st == IAE_OK) st = iae_figure_reconstructions(&ctx, path, det, &test, &kept, k, 4);
+        iae_scores_free(&kept);
+        if (st != IAE_OK) goto fail;
+        iae_progress_note(&progress, "wrote figures to %s", plots_dir);
+    }
 
     iae_metrics m = {.command = "eval", .model = iae_model_name(info->model), .info = info, .train_samples = info->train_samples,
                      .test_samples = test.n, .test_anomalous = (int)anomalous, .threads = ctx.threads,

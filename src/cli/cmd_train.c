@@ -428,7 +428,7 @@ int cmd_train(int argc, char **argv) {
     iae_evaluation eval;
     iae_train_options topts = {.checkpoint_path = ck_path, .checkpoint_every = (int)ck_every, .resume = resume};
     if (iae_train_detector(&ctx, &info, &train, &topts, &progress, &det, &history) != IAE_OK) goto fail;
-    if (iae_evaluate(&ctx, det, &test, info.batch_size, &progress, &eval) != IAE_OK) goto fail;
+    if (iae_evaluate(&ctx, det, &test, info.batch_size, &progress, &eval, NULL) != IAE_OK) goto fail;
 
     iae_metrics m = {.command = "train", .model = iae_model_name(det->info.model), .info = &det->info, .train_samples = train.n,
                      .test_samples = test.n, .test_anomalous = (int)anomalous, .threads = ctx.threads,

@@ -6,6 +6,9 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_score(int argc, char **argv);
+int cmd_experiment(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_search(int argc, char **argv);
 
 #define IAE_DEFAULT_FMNIST_DIR "/usr/share/datasets/fashion-mnist"
 

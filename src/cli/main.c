@@ -22,6 +22,10 @@ static void usage(FILE *out) {
           "  train   pre-train the autoencoder, train IAE-LSTM-KL, report test AUROC\n"
           "  eval    score a test set with a saved model and report AUROC per LSTM context\n"
           "  score   score new images (IDX, PNG, PGM) with a saved model, one row per image\n"
+          "  experiment  run a grid of models x classes x seeds x contamination, with tables\n"
+          "              and figures\n"
+          "  plot    draw the summary figures of an experiment's results.csv\n"
+          "  search  tune the loss weights on held-out data, never on the test set\n"
           "  bench   time training steps, layers and scoring against the machine's limits\n"
           "\n"
           "Run 'iae COMMAND --help' for the options of a command.\n"
@@ -58,6 +62,9 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "eval") == 0) return cmd_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "score") == 0) return cmd_score(argc - 1, argv + 1);
+    if (strcmp(cmd, "experiment") == 0) return cmd_experiment(argc - 1, argv + 1);
+    if (strcmp(cmd, "plot") == 0) return cmd_plot(argc - 1, argv + 1);
+    if (strcmp(cmd, "search") == 0) return cmd_search(argc - 1, argv + 1);
     cli_error("unknown command '%s'; run 'iae --help' for the list of commands", cmd);
     return IAE_EXIT_USAGE;
 }

@@ -19,6 +19,7 @@ enum {
     IAE_STREAM_VALIDATION = 5,    /* which normal images are held out */
     IAE_STREAM_MEMORY = 6,        /* the sequence that sets the LSTM memory state */
     IAE_STREAM_CONTAMINATION = 7, /* which anomalies join the training set */
+    IAE_STREAM_SEARCH = 8,        /* hyper-parameter candidates and proxy anomalies */
 };
 
 typedef struct {

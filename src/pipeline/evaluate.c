@@ -10,8 +10,9 @@
 #include "pipeline/pipeline.h"
 
 iae_status iae_evaluate(iae_ctx *ctx, iae_detector *d, const iae_dataset *test, int batch_size,
-                        iae_progress *progress, iae_evaluation *out) {
+                        iae_progress *progress, iae_evaluation *out, iae_scores *keep) {
     memset(out, 0, sizeof(*out));
+    if (keep != NULL) memset(keep, 0, sizeof(*keep));
     const int lstm = iae_net_lstm_hidden(d->net) > 0;
     out->contexts[out->n_contexts++] = IAE_CONTEXT_BATCH;
     if (lstm && d->net->has_memory) out->contexts[out->n_contexts++] = IAE_CONTEXT_MEMORY;
@@ -51,7 +52,10 @@ iae_status iae_evaluate(iae_ctx *ctx, iae_detector *d, const iae_dataset *test, 
                                                              (out->precision + out->recall)
                                                        : NAN;
         }
-        iae_scores_free(&s);
+        if (keep != NULL && c == d->info.score_context)
+            *keep = s;
+        else
+            iae_scores_free(&s);
     }
     return IAE_OK;
 }

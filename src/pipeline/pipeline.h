@@ -71,7 +71,15 @@ typedef struct {
     const struct iae_checkpoint *resume; /* continue this checkpoint's run, NULL to start afresh */
     int stop_after_epochs;               /* stop early, as if interrupted, after this many epochs
                                             of this call (tests of resume); 0 for never */
+    const iae_net *pretrained;           /* skip pre-training and transfer from this autoencoder
+                                            (same settings and seed, e.g. in a search) */
+    iae_net **keep_pretrained;           /* receives the pre-trained autoencoder (caller frees) */
 } iae_train_options;
+
+/* Split train into fit (gradient steps) and val (held out), seeded; both keep
+ * the original order and val gets round(n * fraction) samples. */
+iae_status iae_split_validation(iae_ctx *ctx, const iae_dataset *train, float fraction, uint64_t seed,
+                                iae_dataset *fit, iae_dataset *val);
 
 iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info, const iae_dataset *train,
                               const iae_train_options *opts, iae_progress *progress, iae_detector **out,
@@ -131,8 +139,9 @@ typedef struct {
     double precision, recall, f1;
 } iae_evaluation;
 
-/* Score test in each context and fill out. */
+/* Score test in each context and fill out. keep, when not NULL, receives the
+ * scores of the model's default context (free with iae_scores_free). */
 iae_status iae_evaluate(iae_ctx *ctx, iae_detector *d, const iae_dataset *test, int batch_size,
-                        iae_progress *progress, iae_evaluation *out);
+                        iae_progress *progress, iae_evaluation *out, iae_scores *keep);
 
 #endif

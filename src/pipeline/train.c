@@ -277,8 +277,8 @@ static void init_center(run_state *rs, iae_detector *d) {
 
 /* Split train into fit (gradient steps) and val (held out), seeded. Both keep
  * the original order. val gets round(n * fraction) samples. */
-static iae_status split_validation(iae_ctx *ctx, const iae_dataset *train, float fraction, uint64_t seed,
-                                   iae_dataset *fit, iae_dataset *val) {
+iae_status iae_split_validation(iae_ctx *ctx, const iae_dataset *train, float fraction, uint64_t seed,
+                                iae_dataset *fit, iae_dataset *val) {
     const long size = (long)train->c * train->h * train->w;
     const int n_val = (int)lround(train->n * (double)fraction);
     int *perm = iae_alloc(ctx, sizeof(int) * train->n, "validation split");
@@ -375,7 +375,7 @@ iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info_in, co
 
     /* 0. Hold out validation samples; everything below trains on the rest. */
     iae_dataset fit = {0}, val = {0};
-    if ((st = split_validation(ctx, all, info->validation_fraction, info->seed, &fit, &val)) != IAE_OK) return st;
+    if ((st = iae_split_validation(ctx, all, info->validation_fraction, info->seed, &fit, &val)) != IAE_OK) return st;
     const iae_dataset *train = &fit;
     const int bs = info->batch_size;
     run_state rs = {.ctx = ctx, .info = info, .train = train, .opts = opts, .progress = progress,
@@ -401,7 +401,15 @@ iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info_in, co
     /* 1. Pre-train the autoencoder, unless the checkpoint is past it. The
      * autoencoder model (cae) is trained in the second phase instead. */
     const int is_cae = info->model == IAE_MODEL_CAE;
-    if (ck_phase == 0 && !is_cae) {
+    if (ck_phase == 0 && !is_cae && opts->pretrained != NULL) {
+        /* Reuse an autoencoder pre-trained by an earlier run (iae search). */
+        iae_net_config ae_cfg = info->net;
+        ae_cfg.use_lstm = 0;
+        ae_cfg.use_decoder = 1;
+        if ((st = iae_net_create(ctx, &ae_cfg, bs, &ae)) != IAE_OK) goto done;
+        iae_net_copy_matching(ae, opts->pretrained);
+        for (int e = 0; e < info->pretrain_epochs; e++) iae_rng_permutation(&rs.order_rng, rs.perm, train->n);
+    } else if (ck_phase == 0 && !is_cae) {
         iae_net_config ae_cfg = info->net;
         ae_cfg.use_lstm = 0;
         ae_cfg.use_decoder = 1;
@@ -430,7 +438,11 @@ iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info_in, co
         iae_rng_seed(&init_rng, info->seed, IAE_STREAM_NET_INIT);
         if ((st = iae_net_init_params(ctx, d->net, &init_rng)) != IAE_OK) goto done;
         history->transferred = iae_net_copy_matching(d->net, ae);
-        iae_net_free(ae);
+        if (opts->keep_pretrained != NULL) {
+            *opts->keep_pretrained = ae;
+        } else {
+            iae_net_free(ae);
+        }
         ae = NULL;
         iae_progress_note(progress, "copied %d tensors (weights and BatchNorm statistics) from the autoencoder",
                           history->transferred);
