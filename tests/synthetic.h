@@ -6,9 +6,27 @@
 #ifndef IAE_TEST_SYNTHETIC_H
 #define IAE_TEST_SYNTHETIC_H
 
+#include <stdint.h>
+
 /* Write train-/t10k- images and labels into dir: per_class training images
  * of each of the 10 classes and n_test test images with labels cycling 0..9.
  * gzip selects .gz files. */
 void synth_write_fmnist(const char *dir, int per_class, int n_test, int gzip);
+
+/* Resize one plane x (h, w) to out (out_h, out_w) in double, as a check of
+ * data/resize.h written independently of it: each output value is the sum
+ * over every input pixel of the product of the two axis weights, where the
+ * weight of input j for output i is the triangle t(d) = max(0, 1 - |d|) at
+ * d = (j + 0.5 - (i + 0.5) s) / max(s, 1), s = in / out, divided by the sum
+ * of those weights over the whole axis. */
+void synth_resize_reference(const double *x, int h, int w, int out_h, int out_w, double *out);
+
+/* Write a PNG of w x h pixels with libpng's full write API, which adds no
+ * gAMA or other ancillary chunk. bit_depth is 8 or 16, and color_type is
+ * PNG_COLOR_TYPE_GRAY, _RGB, _RGB_ALPHA or _PALETTE. A palette image takes
+ * n_palette RGB triples from palette. rows contains the rows as PNG stores
+ * them, 16-bit samples big-endian. Fails the test on error. */
+void synth_write_png(const char *path, int w, int h, int bit_depth, int color_type,
+                     const uint8_t *rows, const uint8_t *palette, int n_palette);
 
 #endif

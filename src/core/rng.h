@@ -20,6 +20,7 @@ enum {
     IAE_STREAM_MEMORY = 6,        /* the sequence that sets the LSTM memory state */
     IAE_STREAM_CONTAMINATION = 7, /* which anomalies join the training set */
     IAE_STREAM_SEARCH = 8,        /* hyper-parameter candidates and proxy anomalies */
+    IAE_STREAM_CSV_SPLIT = 9,     /* train/test split of normal CSV windows */
 };
 
 typedef struct {
