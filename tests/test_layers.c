@@ -144,6 +144,9 @@ static void check_conv(int transpose, int cin, int cout, int h, int k, int strid
 
 static void test_conv2d_k5_pad2(void **state) { check_conv(0, 3, 4, 8, 5, 1, 2, 0); }
 static void test_conv2d_k3_stride2(void **state) { check_conv(0, 2, 3, 9, 3, 2, 1, 0); }
+/* Even input as in the MVTec encoder: the padding row and column at the far
+ * end are never read. */
+static void test_conv2d_k3_stride2_even(void **state) { check_conv(0, 3, 4, 8, 3, 2, 1, 0); }
 static void test_conv_transpose2d_k5_pad2(void **state) { check_conv(1, 4, 3, 6, 5, 1, 2, 0); }
 static void test_conv_transpose2d_stride2(void **state) { check_conv(1, 3, 2, 4, 3, 2, 1, 1); }
 
@@ -240,6 +243,7 @@ static void test_batchnorm_eval(void **state) { check_bn(3, 4, 6, 0); }
 
 typedef struct {
     int kind; /* 0 leaky relu, 1 sigmoid, 2 max pool, 3 upsample */
+    float slope; /* leaky ReLU */
     int n, c, h, w;
     long nx, ny;
     float *x, *y, *r;
@@ -248,7 +252,7 @@ typedef struct {
 
 static void ew_forward(ew_case *e) {
     switch (e->kind) {
-    case 0: iae_leaky_relu_forward(e->nx, 0.01f, e->x, e->y); break;
+    case 0: iae_leaky_relu_forward(e->nx, e->slope, e->x, e->y); break;
     case 1: iae_sigmoid_forward(e->nx, e->x, e->y); break;
     case 2: iae_maxpool2d_forward(e->n, e->c, e->h, e->w, e->x, e->y, e->arg); break;
     default: iae_upsample2x_forward(e->n, e->c, e->h, e->w, e->x, e->y); break;
@@ -261,8 +265,8 @@ static double ew_loss(void *user) {
     return dot(e->r, e->y, e->ny);
 }
 
-static void check_elementwise(int kind) {
-    ew_case e = {.kind = kind, .n = 2, .c = 3, .h = 4, .w = 6};
+static void check_elementwise(int kind, float slope) {
+    ew_case e = {.kind = kind, .slope = slope, .n = 2, .c = 3, .h = 4, .w = 6};
     e.nx = (long)e.n * e.c * e.h * e.w;
     e.ny = kind == 2 ? e.nx / 4 : (kind == 3 ? e.nx * 4 : e.nx);
     e.x = vec(e.nx), e.y = vec(e.ny), e.r = vec(e.ny);
@@ -286,7 +290,11 @@ static void check_elementwise(int kind) {
 
     /* Forward values by definition. */
     for (long i = 0; i < e.nx && kind < 2; i++) {
-        double want = kind == 0 ? (e.x[i] > 0 ? e.x[i] : 0.01 * e.x[i]) : 1.0 / (1.0 + exp(-e.x[i]));
+        double want;
+        if (kind == 1)
+            want = 1.0 / (1.0 + exp(-e.x[i]));
+        else
+            want = e.x[i] > 0 ? e.x[i] : (double)slope * e.x[i];
         assert_float_equal(e.y[i], want, 1e-6);
     }
     if (kind == 2)
@@ -306,7 +314,7 @@ static void check_elementwise(int kind) {
 
     float *dx = vec(e.nx);
     switch (kind) {
-    case 0: iae_leaky_relu_backward(e.nx, 0.01f, e.x, e.r, dx); break;
+    case 0: iae_leaky_relu_backward(e.nx, slope, e.x, e.r, dx); break;
     case 1: iae_sigmoid_backward(e.nx, e.y, e.r, dx); break;
     case 2: iae_maxpool2d_backward(e.n, e.c, e.h, e.w, e.arg, e.r, dx); break;
     default: iae_upsample2x_backward(e.n, e.c, e.h, e.w, e.r, dx); break;
@@ -316,10 +324,11 @@ static void check_elementwise(int kind) {
     free(e.x), free(e.y), free(e.r), free(e.arg), free(dx);
 }
 
-static void test_leaky_relu(void **state) { check_elementwise(0); }
-static void test_sigmoid(void **state) { check_elementwise(1); }
-static void test_maxpool2d(void **state) { check_elementwise(2); }
-static void test_upsample2x(void **state) { check_elementwise(3); }
+static void test_leaky_relu(void **state) { check_elementwise(0, 0.01f); }
+static void test_leaky_relu_slope_0_2(void **state) { check_elementwise(0, 0.2f); } /* MVTec network */
+static void test_sigmoid(void **state) { check_elementwise(1, 0); }
+static void test_maxpool2d(void **state) { check_elementwise(2, 0); }
+static void test_upsample2x(void **state) { check_elementwise(3, 0); }
 
 static void test_maxpool2d_ties_take_first(void **state) {
     float x[4] = {1, 1, 1, 1}, y[1], dx[4], dy[1] = {5};
@@ -527,6 +536,66 @@ static void test_lstm_bf16_recurrent_weights(void **state) {
     lstm_release(&a), lstm_release(&b);
 }
 
+/* The recurrent kernels against double-precision sums for rows as long as
+ * the MVTec LSTM's (Hd = 4096), the longest the vector bf16 paths take
+ * (IAE_RECURRENT_MAX_N) and one beyond it, which takes the plain loops. The
+ * bf16 results are compared with sums over the bf16-rounded weights. */
+static void test_recurrent_kernels_long_rows(void **state) {
+    const int lengths[3] = {4096, IAE_RECURRENT_MAX_N, IAE_RECURRENT_MAX_N + 32};
+    enum { ROWS = 6 };
+    for (int li = 0; li < 3; li++) {
+        const int n = lengths[li];
+        const long nw = (long)ROWS * n;
+        float *w = vec(nw), *wr = vec(nw), *h = vec(n), *a = vec(ROWS);
+        uint16_t *wb = calloc((size_t)nw, sizeof(uint16_t));
+        assert_non_null(wb);
+        tu_fill(w, nw, -0.5f, 0.5f, 40);
+        tu_fill(h, n, -1, 1, 41);
+        tu_fill(a, ROWS, -1, 1, 42);
+        iae_f32_to_bf16(w, wb, nw);
+        for (long i = 0; i < nw; i++) {
+            uint32_t bits = (uint32_t)wb[i] << 16;
+            memcpy(&wr[i], &bits, 4);
+        }
+        float *dots = vec(ROWS), *sums = vec(n);
+        double *want_dot = calloc(ROWS, sizeof(double)), *want_sum = calloc((size_t)n, sizeof(double));
+        for (int bf16 = 0; bf16 <= 1; bf16++) {
+            const float *ref = bf16 ? wr : w;
+            for (int r = 0; r < ROWS; r++) {
+                want_dot[r] = 0.0;
+                for (int k = 0; k < n; k++) want_dot[r] += (double)ref[(long)r * n + k] * h[k];
+            }
+            for (int k = 0; k < n; k++) {
+                want_sum[k] = 0.0;
+                for (int r = 0; r < ROWS; r++) want_sum[k] += (double)a[r] * ref[(long)r * n + k];
+            }
+            for (int reverse = 0; reverse <= 1; reverse++) {
+                /* Rows 1..5 of the matrix: a range that does not start at 0. */
+                memset(dots, 0, sizeof(float) * ROWS);
+                iae_rows_dot(w, bf16 ? wb : NULL, n, 1, ROWS - 1, h, n, dots, reverse);
+                for (int r = 0; r < ROWS - 1; r++)
+                    if (fabs(dots[r] - want_dot[r + 1]) > 1e-3)
+                        fail_msg("rows_dot n %d bf16 %d reverse %d row %d: got %.7g, expected %.7g", n, bf16,
+                                 reverse, r + 1, dots[r], want_dot[r + 1]);
+
+                memset(sums, 0, sizeof(float) * n);
+                iae_rows_axpy(w, bf16 ? wb : NULL, n, 0, ROWS, a, n, sums, reverse);
+                for (int k = 0; k < n; k++)
+                    if (fabs(sums[k] - want_sum[k]) > 1e-5)
+                        fail_msg("rows_axpy n %d bf16 %d reverse %d column %d: got %.7g, expected %.7g", n, bf16,
+                                 reverse, k, sums[k], want_sum[k]);
+
+                iae_cols_axpy(w, bf16 ? wb : NULL, n, ROWS, a, 0, n, sums, reverse);
+                for (int k = 0; k < n; k++)
+                    if (fabs(sums[k] - want_sum[k]) > 1e-5)
+                        fail_msg("cols_axpy n %d bf16 %d reverse %d column %d: got %.7g, expected %.7g", n, bf16,
+                                 reverse, k, sums[k], want_sum[k]);
+            }
+        }
+        free(w), free(wr), free(h), free(a), free(wb), free(dots), free(sums), free(want_dot), free(want_sum);
+    }
+}
+
 static void test_bf16_rounding(void **state) {
     const float x[5] = {1.0f, 1.00390625f, 1.005859375f, -3.14159265f, 0.0f};
     uint16_t y[5];
@@ -582,6 +651,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv2d_k5_pad2),
         cmocka_unit_test(test_conv2d_k3_stride2),
+        cmocka_unit_test(test_conv2d_k3_stride2_even),
         cmocka_unit_test(test_conv_transpose2d_k5_pad2),
         cmocka_unit_test(test_conv_transpose2d_stride2),
         cmocka_unit_test(test_conv_geometry_errors),
@@ -589,6 +659,7 @@ int main(void) {
         cmocka_unit_test(test_batchnorm1d_train),
         cmocka_unit_test(test_batchnorm_eval),
         cmocka_unit_test(test_leaky_relu),
+        cmocka_unit_test(test_leaky_relu_slope_0_2),
         cmocka_unit_test(test_sigmoid),
         cmocka_unit_test(test_maxpool2d),
         cmocka_unit_test(test_maxpool2d_ties_take_first),
@@ -599,6 +670,7 @@ int main(void) {
         cmocka_unit_test(test_lstm_vector_kernels),
         cmocka_unit_test(test_lstm_gemv_matches_fused),
         cmocka_unit_test(test_lstm_bf16_recurrent_weights),
+        cmocka_unit_test(test_recurrent_kernels_long_rows),
         cmocka_unit_test(test_bf16_rounding),
         cmocka_unit_test(test_orthogonal_tall),
         cmocka_unit_test(test_orthogonal_wide),

@@ -24,7 +24,7 @@ static const char *objective_name(iae_objective o) {
 static int format_config(const iae_detector_info *in, char *buf, size_t size) {
     const iae_net_config *n = &in->net;
     return snprintf(buf, size,
-                    "model=%s\narch=lenet\nin_c=%d\nin_h=%d\nin_w=%d\nrep_dim=%d\nuse_lstm=%d\nuse_decoder=%d\n"
+                    "model=%s\narch=%s\nin_c=%d\nin_h=%d\nin_w=%d\nrep_dim=%d\nuse_lstm=%d\nuse_decoder=%d\n"
                     "leaky_slope=%.9g\nbn_eps=%.9g\nbn_momentum=%.9g\n"
                     "dataset=%s\nnormal_class=%d\nreference_normalization=%d\nnorm_min=%.9g\nnorm_max=%.9g\n"
                     "objective=%s\nnu=%.9g\nradius=%.9g\nw_mse=%.9g\nw_kl=%.9g\nkl_form=%s\n"
@@ -32,10 +32,11 @@ static int format_config(const iae_detector_info *in, char *buf, size_t size) {
                     "bn_train_mode=%d\ntrain_samples=%d\nvalidation_fraction=%.9g\nvalidation_samples=%d\n"
                     "threshold=%.9g\nthreshold_fpr=%.9g\nscore_context=%s\nradius_from_distance=%d\n"
                     "contamination=%.17g\n",
-                    iae_model_name(in->model), n->in_c, n->in_h, n->in_w, n->rep_dim, n->use_lstm, n->use_decoder, n->leaky_slope,
-                    n->bn_eps, n->bn_momentum, in->dataset, in->normal_class, in->reference_normalization,
-                    in->norm_min, in->norm_max, objective_name(in->objective), in->nu, in->radius, in->w_mse,
-                    in->w_kl, in->kl_form == IAE_KL_LOG_SOFTMAX ? "log-softmax" : "reference",
+                    iae_model_name(in->model), iae_arch_name(n->arch), n->in_c, n->in_h, n->in_w, n->rep_dim,
+                    n->use_lstm, n->use_decoder, n->leaky_slope, n->bn_eps, n->bn_momentum, in->dataset,
+                    in->normal_class, in->reference_normalization, in->norm_min, in->norm_max,
+                    objective_name(in->objective), in->nu, in->radius, in->w_mse, in->w_kl,
+                    in->kl_form == IAE_KL_LOG_SOFTMAX ? "log-softmax" : "reference",
                     (unsigned long long)in->seed, in->batch_size, in->epochs, in->pretrain_epochs, in->lr,
                     in->weight_decay, in->bn_train_mode, in->train_samples, in->validation_fraction,
                     in->validation_samples, in->threshold, in->threshold_fpr, iae_context_name(in->score_context),
@@ -136,8 +137,13 @@ static iae_status parse_config(iae_ctx *ctx, const char *path, const char *text,
         field = (cast)num;                                                                           \
     }
         if (strcmp(key, "arch") == 0) {
-            if (strcmp(val, "lenet") != 0)
-                return iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': unknown architecture '%s'", path, val);
+            int a = iae_arch_parse(val);
+            if (a < 0)
+                return iae_fail(ctx, IAE_ERR_FORMAT,
+                                "model file '%s': unknown architecture '%s', expected lenet or mvtec (a newer iae "
+                                "may have written it)",
+                                path, val);
+            info->net.arch = (iae_arch)a;
         } else if (strcmp(key, "dataset") == 0) {
             snprintf(info->dataset, sizeof(info->dataset), "%s", val);
         } else if (strcmp(key, "objective") == 0) {
@@ -213,14 +219,17 @@ static iae_status parse_config(iae_ctx *ctx, const char *path, const char *text,
         return iae_fail(ctx, IAE_ERR_FORMAT,
                         "model file '%s': impossible configuration (model %s with use_lstm=%d, use_decoder=%d)", path,
                         iae_model_name(info->model), n->use_lstm, n->use_decoder);
-    if (n->in_c < 1 || n->in_c > 4 || n->in_h != 32 || n->in_w != 32 || n->rep_dim != 128 ||
+    /* The input size and rep_dim each architecture is built for (see net.c). */
+    const int lenet = n->arch == IAE_ARCH_LENET;
+    const int want_hw = lenet ? 32 : 64, want_rep_dim = lenet ? 128 : 4096;
+    if (n->in_c < 1 || n->in_c > 4 || n->in_h != want_hw || n->in_w != want_hw || n->rep_dim != want_rep_dim ||
         (n->use_lstm & ~1) || (n->use_decoder & ~1) || !(n->bn_eps > 0) || info->batch_size < 2 ||
         info->batch_size > 65536 || !(info->norm_max > info->norm_min))
         return iae_fail(ctx, IAE_ERR_FORMAT,
-                        "model file '%s': impossible configuration (input %dx%dx%d, rep_dim %d, batch size %d, "
-                        "normalisation range %g..%g)",
-                        path, n->in_c, n->in_h, n->in_w, n->rep_dim, info->batch_size, info->norm_min,
-                        info->norm_max);
+                        "model file '%s': impossible configuration (%s architecture, input %dx%dx%d, rep_dim %d, "
+                        "batch size %d, normalisation range %g..%g)",
+                        path, iae_arch_name(n->arch), n->in_c, n->in_h, n->in_w, n->rep_dim, info->batch_size,
+                        info->norm_min, info->norm_max);
     return IAE_OK;
 }
 

@@ -33,8 +33,47 @@ int iae_model_has_decoder(iae_model_kind k);
 int iae_model_has_svdd(iae_model_kind k);
 int iae_model_has_kl(iae_model_kind k);
 
-/* The reference's default loss weights of model k for a Fashion-MNIST normal
- * class; 0 for a term the model does not have. */
+/* The data sets the reference code evaluates on. */
+typedef enum {
+    IAE_DATASET_FASHION_MNIST = 0, /* 1 x 32 x 32 (padded 28 x 28), 10 classes */
+    IAE_DATASET_CIFAR10 = 1,       /* 3 x 32 x 32, 10 classes */
+    IAE_DATASET_MVTEC = 2,         /* 3 x 64 x 64, 15 categories in alphabetical order */
+    IAE_DATASET_WTBI = 3,          /* 1 x 32 x 32 wind-turbine icing windows, one task */
+} iae_dataset_id;
+
+#define IAE_N_DATASETS 4
+
+/* Data set names "fashion-mnist", "cifar10", "mvtec" and "wtbi". Parse
+ * returns -1 for an unknown name. */
+const char *iae_dataset_id_name(iae_dataset_id d);
+int iae_dataset_id_parse(const char *name);
+
+/* Normal classes of the one-class protocol: 10, 10, 15 and 1 (WTBI has a
+ * single task, class 0). */
+int iae_dataset_id_classes(iae_dataset_id d);
+
+/* The reference network of model k on data set d: LeNet with 1 channel
+ * (Fashion-MNIST, WTBI) or 3 (CIFAR-10), the MVTec network for MVTec AD,
+ * with the LSTM and decoder switches of k. */
+iae_net_config iae_dataset_net_config(iae_dataset_id d, iae_model_kind k);
+
+/* Store the reference's default loss weights and soft-boundary nu of model k
+ * on data set d for one normal class. A term the model does not have gets 0,
+ * and nu may be NULL. Every data set follows the Fashion-MNIST rules:
+ * - iae-lstm-kl takes w_mse and w_kl from the data set's per-class
+ *   IAE-LSTM-KL table. MVTec uses w_mse 1 and w_kl 1 in every category, and
+ *   WTBI also sets nu 0.898364.
+ * - iae-kl takes w_kl from that table and w_mse 1.
+ * - iae-lstm takes w_mse from the reference's msd + LSTM script where one
+ *   passes a table (Fashion-MNIST table "B", MVTec table "M2"), else 1.
+ * - dcae-svdd gets w_mse 1, and cae and deep-svdd get 0 and 0.
+ * nu is 0.1 unless stated. A class outside the data set's range gets the
+ * model defaults (w_mse 1 with a decoder and SVDD, w_kl 0, nu 0.1). WTBI
+ * ignores the class. */
+void iae_default_weights(iae_dataset_id d, iae_model_kind k, int normal_class, float *w_mse, float *w_kl,
+                         float *nu);
+
+/* iae_default_weights for Fashion-MNIST, without nu. */
 void iae_fmnist_default_weights(iae_model_kind k, int normal_class, float *w_mse, float *w_kl);
 
 typedef enum {
@@ -104,5 +143,19 @@ extern const float iae_fmnist_reference_w_kl[10];
 extern const float iae_fmnist_reference_w_mse[10];
 /* w_mse of the reference's msd + LSTM script (table "B"). */
 extern const float iae_fmnist_reference_w_mse_b[10];
+
+/* Reference per-class loss weights for CIFAR-10 IAE-LSTM-KL. */
+extern const float iae_cifar10_reference_w_kl[10];
+extern const float iae_cifar10_reference_w_mse[10];
+
+/* w_mse of the MVTec msd + LSTM script that passes only w_mse (table "M2"),
+ * per category in alphabetical order. The reference's other msd + LSTM
+ * script passes nu and a table "M1" instead, which iae does not use. */
+extern const float iae_mvtec_reference_w_mse_m2[15];
+
+/* The reference's WTBI IAE-LSTM-KL settings. */
+#define IAE_WTBI_REFERENCE_NU 0.898364f
+#define IAE_WTBI_REFERENCE_W_MSE 0.000158f
+#define IAE_WTBI_REFERENCE_W_KL 1e-11f
 
 #endif

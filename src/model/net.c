@@ -21,6 +21,16 @@ int iae_context_parse(const char *name) {
     return -1;
 }
 
+static const char *const arch_names[IAE_N_ARCHS] = {"lenet", "mvtec"};
+
+const char *iae_arch_name(iae_arch a) { return (unsigned)a < IAE_N_ARCHS ? arch_names[a] : "unknown"; }
+
+int iae_arch_parse(const char *name) {
+    for (int a = 0; a < IAE_N_ARCHS; a++)
+        if (strcmp(name, arch_names[a]) == 0) return a;
+    return -1;
+}
+
 iae_net_config iae_lenet_config(int in_c, int use_lstm, int use_decoder) {
     iae_net_config c = {0};
     c.arch = IAE_ARCH_LENET;
@@ -36,7 +46,29 @@ iae_net_config iae_lenet_config(int in_c, int use_lstm, int use_decoder) {
     return c;
 }
 
+iae_net_config iae_mvtec_config(int use_lstm, int use_decoder) {
+    iae_net_config c = {0};
+    c.arch = IAE_ARCH_MVTEC;
+    c.in_c = 3;
+    c.in_h = 64;
+    c.in_w = 64;
+    c.rep_dim = 4096;
+    c.use_lstm = use_lstm;
+    c.use_decoder = use_decoder;
+    c.leaky_slope = 0.2f;
+    c.bn_eps = 1e-5f;
+    c.bn_momentum = 0.1f;
+    return c;
+}
+
 /* ---- building the op chain ---- */
+
+/* Write "prefix.suffix" into name (IAE_NAME_BYTES). Every name comes from
+ * this file, so one that does not fit is a bug, not an input error. */
+static void join_name(char *name, const char *prefix, const char *suffix) {
+    const int len = snprintf(name, IAE_NAME_BYTES, "%s.%s", prefix, suffix);
+    IAE_ASSERT(len > 0 && len < IAE_NAME_BYTES);
+}
 
 static int add_tensor(iae_tensor_info *table, int *n, long *total, const char *name, int ndim,
                       const int *dims) {
@@ -62,6 +94,7 @@ static int add_param(iae_net *net, const char *name, int ndim, int d0, int d1, i
 
 static iae_op *add_op(iae_net *net, iae_op_kind kind, const char *name, int c, int h, int w) {
     IAE_ASSERT(net->n_ops < IAE_MAX_OPS);
+    IAE_ASSERT(strlen(name) < IAE_NAME_BYTES);
     iae_op *op = &net->ops[net->n_ops++];
     memset(op, 0, sizeof(*op));
     op->kind = kind;
@@ -83,7 +116,7 @@ static iae_status add_conv(iae_ctx *ctx, iae_net *net, const char *name, int cin
     op->out_h = op->conv.hout;
     op->out_w = op->conv.wout;
     char pname[IAE_NAME_BYTES];
-    snprintf(pname, sizeof(pname), "%.20s.weight", name);
+    join_name(pname, name, "weight");
     op->param[0] = add_param(net, pname, 4, cout, cin, k, k);
     return IAE_OK;
 }
@@ -97,7 +130,7 @@ static iae_status add_deconv(iae_ctx *ctx, iae_net *net, const char *name, int c
     op->out_h = op->conv.hout;
     op->out_w = op->conv.wout;
     char pname[IAE_NAME_BYTES];
-    snprintf(pname, sizeof(pname), "%.20s.weight", name);
+    join_name(pname, name, "weight");
     op->param[0] = add_param(net, pname, 4, cin, cout, k, k);
     return IAE_OK;
 }
@@ -106,9 +139,9 @@ static void add_bn(iae_net *net, const char *name, int c, int h, int w) {
     iae_op *op = add_op(net, IAE_OP_BATCHNORM, name, c, h, w);
     char bname[IAE_NAME_BYTES];
     int dims[1] = {c};
-    snprintf(bname, sizeof(bname), "%.16s.running_mean", name);
+    join_name(bname, name, "running_mean");
     op->stat = add_tensor(net->buffers, &net->n_buffers, &net->n_buffer_floats, bname, 1, dims);
-    snprintf(bname, sizeof(bname), "%.16s.running_var", name);
+    join_name(bname, name, "running_var");
     add_tensor(net->buffers, &net->n_buffers, &net->n_buffer_floats, bname, 1, dims);
 }
 
@@ -128,7 +161,7 @@ static void add_linear(iae_net *net, const char *name, int in, int out) {
     iae_op *op = add_op(net, IAE_OP_LINEAR, name, in, 1, 1);
     op->out_c = out;
     char pname[IAE_NAME_BYTES];
-    snprintf(pname, sizeof(pname), "%.20s.weight", name);
+    join_name(pname, name, "weight");
     op->param[0] = add_param(net, pname, 2, out, in, 0, 0);
 }
 
@@ -138,7 +171,7 @@ static void add_lstm(iae_net *net, const char *name, int in, int hid) {
     const char *suffix[4] = {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"};
     char pname[IAE_NAME_BYTES];
     for (int i = 0; i < 4; i++) {
-        snprintf(pname, sizeof(pname), "%.8s.%s", name, suffix[i]);
+        join_name(pname, name, suffix[i]);
         if (i < 2)
             op->param[i] = add_param(net, pname, 2, 4 * hid, i == 0 ? in : hid, 0, 0);
         else
@@ -204,6 +237,75 @@ static iae_status build_lenet(iae_ctx *ctx, iae_net *net) {
     return IAE_OK;
 }
 
+/* MVTec AD network "aev2v2" (shapes for C x 64 x 64 input). Op and tensor
+ * names are the reference's module paths: encoder.encoder.i and
+ * decoder.decoder.i index nn.Sequential children, so a block's conv, BatchNorm
+ * and LeakyReLU take three consecutive indices.
+ * encoder.encoder  0 conv C->96 k3 s2 p1,   1 bn, 2 lrelu      96x32x32
+ *                  3 conv 96->128,          4 bn, 5 lrelu      128x16x16
+ *                  6 conv 128->256,         7 bn, 8 lrelu      256x8x8
+ *                  9 conv 256->256,        10 bn, 11 lrelu     256x4x4 = 4096
+ * [lstm 4096->4096]                                            z (4096)
+ * decoder.decoder  0 deconv 256->256 k3 s2 p1 op1, 1 bn, 2 lrelu  256x8x8
+ *                  3 deconv 256->128,              4 bn, 5 lrelu  128x16x16
+ *                  6 deconv 128->96,               7 bn, 8 lrelu  96x32x32
+ *                  9 deconv 96->C, no activation                  C x 64 x 64
+ * Without the LSTM, z is the flattened encoder output. The decoder reads z
+ * (4096) as (256, 4, 4). Convolutions have no bias, and BatchNorm has no
+ * affine parameters. */
+static iae_status build_mvtec(iae_ctx *ctx, iae_net *net) {
+    const iae_net_config *c = &net->cfg;
+    if (c->in_h != 64 || c->in_w != 64 || c->in_c < 1 || c->rep_dim != 4096)
+        return iae_fail(ctx, IAE_ERR_ARGUMENT,
+                        "the MVTec network needs C x 64 x 64 input and rep_dim 4096 (got %d x %d x %d, "
+                        "rep_dim %d)",
+                        c->in_c, c->in_h, c->in_w, c->rep_dim);
+    const int enc_widths[4] = {96, 128, 256, 256};
+    int ch = c->in_c, hw = 64;
+    iae_status st;
+    for (int i = 0; i < 4; i++) {
+        char name[IAE_NAME_BYTES];
+        snprintf(name, sizeof(name), "encoder.encoder.%d", 3 * i);
+        if ((st = add_conv(ctx, net, name, ch, enc_widths[i], hw, hw, 3, 2, 1)) != IAE_OK) return st;
+        ch = enc_widths[i];
+        hw /= 2;
+        snprintf(name, sizeof(name), "encoder.encoder.%d", 3 * i + 1);
+        add_bn(net, name, ch, hw, hw);
+        snprintf(name, sizeof(name), "encoder.encoder.%d", 3 * i + 2);
+        add_op(net, IAE_OP_LEAKY_RELU, name, ch, hw, hw);
+    }
+    const int flat = ch * hw * hw; /* 256 x 4 x 4 = 4096 */
+    if (c->use_lstm) add_lstm(net, "lstm", flat, flat);
+    net->z_op = net->n_ops - 1;
+    if (!c->use_decoder) return IAE_OK;
+
+    const int dec_widths[4] = {256, 128, 96, c->in_c};
+    for (int i = 0; i < 4; i++) {
+        char name[IAE_NAME_BYTES];
+        snprintf(name, sizeof(name), "decoder.decoder.%d", 3 * i);
+        if ((st = add_deconv(ctx, net, name, ch, dec_widths[i], hw, hw, 3, 2, 1, 1)) != IAE_OK) return st;
+        ch = dec_widths[i];
+        hw *= 2;
+        if (i == 3) break; /* the reconstruction has no BatchNorm and no activation */
+        snprintf(name, sizeof(name), "decoder.decoder.%d", 3 * i + 1);
+        add_bn(net, name, ch, hw, hw);
+        snprintf(name, sizeof(name), "decoder.decoder.%d", 3 * i + 2);
+        add_op(net, IAE_OP_LEAKY_RELU, name, ch, hw, hw);
+    }
+    return IAE_OK;
+}
+
+static iae_status build_ops(iae_ctx *ctx, iae_net *net) {
+    switch (net->cfg.arch) {
+    case IAE_ARCH_LENET:
+        return build_lenet(ctx, net);
+    case IAE_ARCH_MVTEC:
+        return build_mvtec(ctx, net);
+    }
+    return iae_fail(ctx, IAE_ERR_ARGUMENT, "unknown network architecture %d, expected %d (lenet) or %d (mvtec)",
+                    (int)net->cfg.arch, IAE_ARCH_LENET, IAE_ARCH_MVTEC);
+}
+
 static long op_in_size(const iae_op *op) { return (long)op->in_c * op->in_h * op->in_w; }
 static long op_out_size(const iae_op *op) { return (long)op->out_c * op->out_h * op->out_w; }
 
@@ -247,7 +349,7 @@ iae_status iae_net_create(iae_ctx *ctx, const iae_net_config *cfg, int max_batch
     net->max_batch = max_batch;
     net->threads = iae_max_threads();
 
-    iae_status st = build_lenet(ctx, net);
+    iae_status st = build_ops(ctx, net);
     if (st != IAE_OK) {
         iae_net_free(net);
         return st;
@@ -338,8 +440,15 @@ iae_status iae_net_init_params(iae_ctx *ctx, iae_net *net, iae_rng *rng) {
             /* PyTorch's fans: dims[1] * k * k in, dims[0] * k * k out. */
             const iae_tensor_info *t = &net->params[op->param[0]];
             int rf = t->dims[2] * t->dims[3];
-            iae_init_xavier_uniform(rng, param_ptr(net, op->param[0]), t->count, t->dims[1] * rf,
-                                    t->dims[0] * rf, gain);
+            if (net->cfg.arch == IAE_ARCH_LENET) {
+                iae_init_xavier_uniform(rng, param_ptr(net, op->param[0]), t->count, t->dims[1] * rf,
+                                        t->dims[0] * rf, gain);
+            } else {
+                /* PyTorch's default, kaiming_uniform_ with a = sqrt(5):
+                 * bound = sqrt(6 / ((1 + a^2) fan_in)) = 1 / sqrt(fan_in). */
+                float bound = 1.0f / sqrtf((float)(t->dims[1] * rf));
+                iae_rng_fill_uniform(rng, param_ptr(net, op->param[0]), t->count, -bound, bound);
+            }
             break;
         }
         case IAE_OP_LINEAR: {
@@ -453,6 +562,20 @@ long iae_net_input_size(const iae_net *net) { return op_in_size(&net->ops[0]); }
 
 int iae_net_z_size(const iae_net *net) { return (int)op_out_size(&net->ops[net->z_op]); }
 
+/* z has the shape its consumer reads: the decoder's first op, or without a
+ * decoder the op that computes z. */
+void iae_net_z_layout(const iae_net *net, int *channels, int *positions) {
+    const iae_op *z = &net->ops[net->z_op];
+    if (net->z_op + 1 < net->n_ops) {
+        const iae_op *next = &net->ops[net->z_op + 1];
+        *channels = next->in_c;
+        *positions = next->in_h * next->in_w;
+    } else {
+        *channels = z->out_c;
+        *positions = z->out_h * z->out_w;
+    }
+}
+
 void iae_net_zero_grad(iae_net *net) { memset(net->grad, 0, sizeof(float) * net->n_param_floats); }
 
 /* Backward of op i: dy is dL/d(output), dx receives dL/d(input) (NULL when
@@ -512,7 +635,8 @@ static int op_skips_input_grad(const iae_op *op) {
            op->kind == IAE_OP_LINEAR || op->kind == IAE_OP_LSTM;
 }
 
-void iae_net_backward(iae_net *net, int n, const float *x, const float *dz, const float *dout) {
+/* Backward pass. dx_input (N, C, H, W) receives dL/dx when not NULL. */
+static void net_backward(iae_net *net, int n, const float *x, const float *dz, const float *dout, float *dx_input) {
     const long z_count = (long)n * iae_net_z_size(net);
     const float *d = net->cfg.use_decoder ? dout : NULL;
     int next = 0;
@@ -536,11 +660,20 @@ void iae_net_backward(iae_net *net, int n, const float *x, const float *dz, cons
             dx = net->dbuf[next];
             next ^= 1;
         }
+        if (i == 0 && dx_input != NULL) dx = dx_input;
         const double t0 = net->profile ? iae_now_s() : 0.0;
         op_backward(net, op, n, in, d, dx);
         if (net->profile) net->op_backward_s[i] += iae_now_s() - t0;
         d = dx;
     }
+}
+
+void iae_net_backward(iae_net *net, int n, const float *x, const float *dz, const float *dout) {
+    net_backward(net, n, x, dz, dout, NULL);
+}
+
+void iae_net_backward_input(iae_net *net, int n, const float *x, const float *dz, const float *dout, float *dx) {
+    net_backward(net, n, x, dz, dout, dx);
 }
 
 iae_status iae_net_set_lstm_kernel(iae_ctx *ctx, iae_net *net, iae_lstm_impl impl, int bf16) {

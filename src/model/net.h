@@ -1,15 +1,18 @@
 /*
  * One network description with switches, covering the autoencoder used for
  * pre-training, Deep SVDD (encoder only) and IAE-LSTM-KL (LSTM between the
- * convolutional features and fc1).
+ * convolutional features and the feature layer), for two architectures: the
+ * LeNet-type 32x32 network and the MVTec AD 64x64 network.
  *
  * A network is a chain of ops. The output of op z_op is the feature z that the
  * SVDD and KL terms see; ops after it form the decoder. Every parameter lives
  * in one float block (net->param) with a parallel gradient block (net->grad)
  * and a table of named views; BatchNorm running statistics live in a second
  * block (net->buffer). Names follow the PyTorch state-dict keys of the
- * reference code (conv1.weight, bn2d1.running_mean, lstm.weight_ih_l0, ...),
- * so weights transfer by name between the autoencoder and the IAE network.
+ * reference code, such as conv1.weight and bn2d1.running_mean (LeNet),
+ * encoder.encoder.0.weight and decoder.decoder.1.running_var (MVTec) and
+ * lstm.weight_ih_l0, so weights transfer by name between the autoencoder and
+ * the IAE network.
  *
  * All activations and working memory are allocated once at creation for a
  * maximum batch size; forward and backward passes never allocate.
@@ -25,16 +28,25 @@
 
 typedef enum {
     IAE_ARCH_LENET = 0, /* LeNet-type 32x32 network (Fashion-MNIST, CIFAR-10, WTBI) */
+    IAE_ARCH_MVTEC = 1, /* convolutional 64x64 autoencoder "aev2v2" (MVTec AD) */
 } iae_arch;
+
+#define IAE_N_ARCHS 2
+
+/* Architecture names "lenet" and "mvtec". Parse returns -1 for an unknown
+ * name. */
+const char *iae_arch_name(iae_arch a);
+int iae_arch_parse(const char *name);
 
 typedef struct {
     iae_arch arch;
-    int in_c, in_h, in_w; /* input (C, H, W): (1, 32, 32) for Fashion-MNIST */
-    int rep_dim;          /* size of z: 128 */
-    int use_lstm;         /* 1: LSTM(2048, 2048) between the conv features and fc1 */
+    int in_c, in_h, in_w; /* input (C, H, W): LeNet (C, 32, 32), MVTec (3, 64, 64) */
+    int rep_dim;          /* size of z: LeNet 128, MVTec 4096 */
+    int use_lstm;         /* 1: LSTM after the conv features (LeNet 2048 -> 2048 before fc1,
+                             MVTec 4096 -> 4096, whose hidden state is z) */
     int use_decoder;      /* 1: decoder after z (autoencoder, IAE); 0: encoder only */
-    float leaky_slope;    /* 0.01 */
-    float bn_eps;         /* 1e-4 */
+    float leaky_slope;    /* LeNet 0.01, MVTec 0.2 */
+    float bn_eps;         /* LeNet 1e-4, MVTec 1e-5 */
     float bn_momentum;    /* 0.1 */
 } iae_net_config;
 
@@ -55,8 +67,12 @@ typedef enum {
 const char *iae_context_name(iae_lstm_context c);
 int iae_context_parse(const char *name);
 
-/* The reference LeNet configuration for in_c input channels. */
+/* The reference LeNet configuration for in_c input channels: 1 for
+ * Fashion-MNIST and WTBI, 3 for CIFAR-10. */
 iae_net_config iae_lenet_config(int in_c, int use_lstm, int use_decoder);
+
+/* The reference MVTec AD configuration: 3 x 64 x 64 input, rep_dim 4096. */
+iae_net_config iae_mvtec_config(int use_lstm, int use_decoder);
 
 typedef enum {
     IAE_OP_CONV2D,
@@ -140,9 +156,12 @@ typedef struct {
 iae_status iae_net_create(iae_ctx *ctx, const iae_net_config *cfg, int max_batch, iae_net **out);
 void iae_net_free(iae_net *net);
 
-/* Initialise parameters as the reference does: Xavier-uniform convolutions
- * (leaky ReLU gain), PyTorch's default Linear init for fc1, orthogonal LSTM
- * weights with zero biases, BatchNorm running mean 0 and variance 1. */
+/* Initialise parameters as the reference does. LeNet convolutions are
+ * Xavier-uniform with the leaky ReLU gain. MVTec convolutions take PyTorch's
+ * default U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = dims[1] k k, which
+ * is Cin k k for Conv2d and Cout k k for ConvTranspose2d. fc1 takes
+ * PyTorch's default Linear init, the LSTM orthogonal weights and zero
+ * biases, BatchNorm running mean 0 and variance 1. */
 iae_status iae_net_init_params(iae_ctx *ctx, iae_net *net, iae_rng *rng);
 
 /* Forward pass of n samples x (N, C, H, W). train = 1 uses batch statistics in
@@ -157,10 +176,21 @@ const float *iae_net_output(const iae_net *net);
 long iae_net_input_size(const iae_net *net);  /* C*H*W */
 int iae_net_z_size(const iae_net *net);       /* rep_dim */
 
+/* Layout of z as (N, channels, positions), row-major, for losses that act
+ * per position. LeNet gives (128, 1). MVTec gives (256, 16), because the
+ * reference views z as (256, 4, 4) and its KL softmax runs over the 256
+ * channels at each of the 16 positions. MVTec encoder-only with the LSTM
+ * gives (4096, 1), because there the reference keeps z as (N, 4096). */
+void iae_net_z_layout(const iae_net *net, int *channels, int *positions);
+
 /* Backward pass of the last forward pass. dz (N, rep_dim) is the loss gradient
  * w.r.t. z and dout (N, C, H, W) w.r.t. the reconstruction; either may be NULL.
  * Parameter gradients are written to net->grad (each parameter has one op). */
 void iae_net_backward(iae_net *net, int n, const float *x, const float *dz, const float *dout);
+
+/* iae_net_backward that also writes dL/dx (N, C, H, W) of the input into dx,
+ * which iae_net_backward skips because training never needs it. */
+void iae_net_backward_input(iae_net *net, int n, const float *x, const float *dz, const float *dout, float *dx);
 
 void iae_net_zero_grad(iae_net *net);
 
