@@ -9,13 +9,14 @@
 #include "loss/loss.h"
 #include "testutil.h"
 
-enum { N = 4, D = 6 };
+enum { N = 4, D = 6, KL_C = 3, KL_P = 2 };
 
 typedef struct {
     float z[N * D], c[D], xhat[N * D], x[N * D], target[N * D];
     iae_objective objective;
     float r, nu;
-    int kind; /* 0 svdd, 1 mse, 2 kl reference, 3 kl log-softmax */
+    int kind; /* 0 svdd, 1 mse, 2 kl reference, 3 kl log-softmax, 4 and 5 the
+                 same over KL_C channels at each of KL_P positions */
 } loss_case;
 
 static double eval(loss_case *l, float *grad) {
@@ -25,7 +26,9 @@ static double eval(loss_case *l, float *grad) {
     case 0: return iae_svdd_loss(N, D, l->z, l->c, l->objective, l->r, l->nu, 1.0f, grad, NULL);
     case 1: return iae_mse_loss(N * D, l->xhat, l->x, 1.0f, grad);
     case 2: return iae_kl_loss(N, D, l->z, &rng, 1.0f, l->target, grad);
-    default: return iae_kl_log_softmax_loss(N, D, l->z, &rng, 1.0f, l->target, grad);
+    case 3: return iae_kl_log_softmax_loss(N, D, l->z, &rng, 1.0f, l->target, grad);
+    case 4: return iae_kl_loss_grouped(N, KL_C, KL_P, l->z, &rng, 1.0f, l->target, grad);
+    default: return iae_kl_log_softmax_loss_grouped(N, KL_C, KL_P, l->z, &rng, 1.0f, l->target, grad);
     }
 }
 
@@ -148,6 +151,36 @@ static void test_loss_weight_scales_gradient(void **state) {
     for (int i = 0; i < N * D; i++) assert_float_equal(g3[i], 3 * g1[i], 1e-6);
 }
 
+/* Grouped KL, z (N, C, P): the target is a softmax over the channels at each
+ * position, and both forms match their formulas and finite differences. */
+static void test_kl_grouped(void **state) {
+    for (int kind = 4; kind <= 5; kind++) {
+        loss_case l;
+        setup_case(&l, kind);
+        float g[N * D] = {0};
+        double v = eval(&l, g);
+        double want = 0;
+        for (int b = 0; b < N; b++)
+            for (int p = 0; p < KL_P; p++) {
+                double tsum = 0, zsum = 0;
+                for (int c = 0; c < KL_C; c++) {
+                    tsum += l.target[b * D + c * KL_P + p];
+                    zsum += exp(l.z[b * D + c * KL_P + p]);
+                }
+                assert_float_equal(tsum, 1.0, 1e-6);
+                for (int c = 0; c < KL_C; c++) {
+                    const int k = b * D + c * KL_P + p;
+                    const double t = l.target[k];
+                    const double in = kind == 4 ? l.z[k] : l.z[k] - log(zsum);
+                    want += t * (log(t) - in) / N;
+                }
+            }
+        assert_float_equal(v, want, 1e-5);
+        tu_gradcheck(kind == 4 ? "grouped kl dz" : "grouped kl log-softmax dz", l.z, N * D, g, loss_fn, &l, 1e-3f,
+                     1e-5, 1e-2, N * D);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_svdd_one_class),
@@ -156,6 +189,7 @@ int main(void) {
         cmocka_unit_test(test_kl_reference),
         cmocka_unit_test(test_kl_targets_change_each_call),
         cmocka_unit_test(test_kl_log_softmax),
+        cmocka_unit_test(test_kl_grouped),
         cmocka_unit_test(test_loss_weight_scales_gradient),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,4 +37,14 @@ double iae_kl_loss(int n, int d, const float *z, iae_rng *rng, float weight, flo
 double iae_kl_log_softmax_loss(int n, int d, const float *z, iae_rng *rng, float weight,
                                float *target, float *dz);
 
+/* kl.c: both KL terms for features with several positions, z (N, C, P)
+ * row-major, as the MVTec network's z (256 channels x 16 positions): the
+ * target is a softmax over the C channels at each position, as PyTorch's
+ * softmax(dim=1) of a (N, C, H, W) tensor, and batchmean still divides by N
+ * only. P = 1 gives the two functions above. */
+double iae_kl_loss_grouped(int n, int channels, int positions, const float *z, iae_rng *rng, float weight,
+                           float *target, float *dz);
+double iae_kl_log_softmax_loss_grouped(int n, int channels, int positions, const float *z, iae_rng *rng,
+                                       float weight, float *target, float *dz);
+
 #endif

@@ -150,10 +150,14 @@ int iae_trainer_step(iae_trainer *t, const float *x, int n, double terms[4]) {
         memset(t->dz, 0, sizeof(float) * n * dim);
         svdd = iae_svdd_loss(n, dim, z, t->center, info->objective, t->radius, info->nu, 1.0f, t->dz, t->dist);
         if (use_kl) {
+            /* Softmax groups of z: all of it (LeNet), or the channels at each
+             * of the 4x4 positions (MVTec), as the reference's softmax(dim=1). */
+            int ch = dim, pos = 1;
+            iae_net_z_layout(net, &ch, &pos);
             if (info->kl_form == IAE_KL_LOG_SOFTMAX)
-                kl = iae_kl_log_softmax_loss(n, dim, z, &t->kl_rng, info->w_kl, t->target, t->dz);
+                kl = iae_kl_log_softmax_loss_grouped(n, ch, pos, z, &t->kl_rng, info->w_kl, t->target, t->dz);
             else
-                kl = iae_kl_loss(n, dim, z, &t->kl_rng, info->w_kl, t->target, t->dz);
+                kl = iae_kl_loss_grouped(n, ch, pos, z, &t->kl_rng, info->w_kl, t->target, t->dz);
         }
     }
     /* Without the SVDD term (the autoencoder alone) the MSE has weight 1. */
