@@ -146,16 +146,33 @@ iae_status iae_figure_reconstructions(iae_ctx *ctx, const char *path, iae_detect
     if ((st = iae_net_set_context(ctx, d->net, d->info.score_context)) != IAE_OK) goto done;
     iae_net_forward(d->net, rows, x, 0);
     iae_net_set_context(ctx, d->net, IAE_CONTEXT_BATCH);
+    /* One grey scale for all inputs and reconstructions (the inputs' range),
+     * and one heat scale for all error maps, so that rows compare. */
+    float xlo = INFINITY, xhi = -INFINITY, ehi = 0.0f;
+    for (long i = 0; i < size * rows; i++) xlo = fminf(xlo, x[i]), xhi = fmaxf(xhi, x[i]);
+    if (!(xhi > xlo)) xlo = 0.0f, xhi = 1.0f;
+    const long plane = (long)test->h * test->w;
     if (has_dec) {
         memcpy(xhat, iae_net_output(d->net), sizeof(float) * size * rows);
-        for (long i = 0; i < size * rows; i++) err[i] = (xhat[i] - x[i]) * (xhat[i] - x[i]);
+        /* Squared error summed over the channels: (rows, H, W). */
+        for (int r = 0; r < rows; r++)
+            for (long p = 0; p < plane; p++) {
+                float e = 0.0f;
+                for (int c = 0; c < test->c; c++) {
+                    const long i = (long)r * size + c * plane + p;
+                    e += (xhat[i] - x[i]) * (xhat[i] - x[i]);
+                }
+                err[r * plane + p] = e;
+                ehi = fmaxf(ehi, e);
+            }
     }
+    if (!(ehi > 0.0f)) ehi = 1.0f;
     for (int r = 0; r < rows; r++) {
         iae_tile *t = tiles + r * cols;
-        t[0] = (iae_tile){x + r * size, test->c, test->h, test->w, 0, 1, 0, captions[r]};
+        t[0] = (iae_tile){x + r * size, test->c, test->h, test->w, xlo, xhi, 0, captions[r]};
         if (has_dec) {
-            t[1] = (iae_tile){xhat + r * size, test->c, test->h, test->w, 0, 1, 0, NULL};
-            t[2] = (iae_tile){err + r * size, 1, test->h, test->w, 0, 0, 1, NULL};
+            t[1] = (iae_tile){xhat + r * size, test->c, test->h, test->w, xlo, xhi, 0, NULL};
+            t[2] = (iae_tile){err + r * plane, 1, test->h, test->w, 0.0f, ehi, 1, NULL};
         }
     }
     const char *titles[3] = {"input", "reconstruction", "squared error"};
