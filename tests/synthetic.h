@@ -29,4 +29,29 @@ void synth_resize_reference(const double *x, int h, int w, int out_h, int out_w,
 void synth_write_png(const char *path, int w, int h, int bit_depth, int color_type,
                      const uint8_t *rows, const uint8_t *palette, int n_palette);
 
+/* Write the six CIFAR-10 binary batches (data_batch_1.bin .. data_batch_5.bin,
+ * test_batch.bin) into dir: per_class training images of each class spread
+ * over the five batches, and n_test test images with labels cycling
+ * 0..9. Class k is a bright square at a class-specific place and colour
+ * over weak noise. */
+void synth_write_cifar10(const char *dir, int per_class, int n_test);
+
+/* Write one MVTec AD category under root/category: n_train training images,
+ * n_good normal test images and n_defect images of the defect folder
+ * "crack" with their masks under ground_truth/crack, all RGB PNGs of
+ * w x h pixels named 000.png, 001.png, ... A defect is a dark disc, and
+ * its mask is 255 inside the disc. */
+void synth_write_mvtec(const char *root, const char *category, int n_train, int n_good, int n_defect, int w,
+                       int h);
+
+/* Write a WTBI-style CSV file: columns time, group, f0 .. f<d-1>, frozen.
+ * Normal rows (frozen 0) follow slow sines; n_anomalous rows in the middle
+ * of the file (frozen 1) are shifted and noisy. */
+void synth_write_wtbi_csv(const char *path, int n_normal, int n_anomalous, int d);
+
+/* Write n RGB PNG images of w x h pixels into dir (created if needed):
+ * smooth stripes, with a bright blob in anomalous ones. seed varies the
+ * images. */
+void synth_write_png_folder(const char *dir, int n, int anomalous, int w, int h, int seed);
+
 #endif

@@ -2,6 +2,8 @@
 #ifndef IAE_CLI_COMMANDS_H
 #define IAE_CLI_COMMANDS_H
 
+#include "data/source.h" /* IAE_DEFAULT_FMNIST_DIR */
+
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
@@ -9,7 +11,5 @@ int cmd_score(int argc, char **argv);
 int cmd_experiment(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_search(int argc, char **argv);
-
-#define IAE_DEFAULT_FMNIST_DIR "/usr/share/datasets/fashion-mnist"
 
 #endif

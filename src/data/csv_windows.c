@@ -488,6 +488,42 @@ static iae_status map_columns(iae_ctx *ctx, const char *input, const field_list 
     return st;
 }
 
+/* Reorder map->feature so that feature j is the column named
+ * stored->names[j]. The file's feature columns must be exactly the stored
+ * ones. */
+static iae_status match_stored_columns(iae_ctx *ctx, const char *input, const field_list *header,
+                                       const iae_csv_scaling *stored, column_map *map) {
+    for (int i = 0; i < map->d; i++) {
+        const char *name = header->items[map->feature[i]];
+        int known = 0;
+        for (int j = 0; j < stored->d && !known; j++) known = strcmp(name, stored->names[j]) == 0;
+        if (!known)
+            return iae_fail(ctx, IAE_ERR_FORMAT,
+                            "%s has the feature column '%s', which the model was not trained on; "
+                            "drop it with the drop-columns option",
+                            input, name);
+    }
+    int *order = iae_alloc(ctx, sizeof(int) * (size_t)(stored->d > 0 ? stored->d : 1),
+                           "CSV feature columns");
+    if (order == NULL) return IAE_ERR_NOMEM;
+    for (int j = 0; j < stored->d; j++) {
+        order[j] = -1;
+        for (int i = 0; i < map->d; i++)
+            if (strcmp(header->items[map->feature[i]], stored->names[j]) == 0) order[j] = map->feature[i];
+        if (order[j] < 0) {
+            iae_free(order);
+            return iae_fail(ctx, IAE_ERR_FORMAT,
+                            "%s has no feature column '%s', which the model was trained on (is it "
+                            "dropped or the label column?)",
+                            input, stored->names[j]);
+        }
+    }
+    iae_free(map->feature);
+    map->feature = order;
+    map->d = stored->d;
+    return IAE_OK;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Rows                                                                      */
 /* ------------------------------------------------------------------------ */
@@ -777,6 +813,8 @@ iae_status iae_csv_windows_load(iae_ctx *ctx, const iae_csv_windows_options *opt
         st = iae_fail(ctx, IAE_ERR_FORMAT, "%s has no header row; expected column names first",
                       name);
     if (st == IAE_OK) st = map_columns(ctx, name, &header, label, opt->drop_columns, &map);
+    if (st == IAE_OK && opt->scaling != NULL)
+        st = match_stored_columns(ctx, name, &header, opt->scaling, &map);
     if (st == IAE_OK) {
         src.d = map.d;
         src.n = opt->window_rows > 0 ? opt->window_rows : map.d;
@@ -809,6 +847,11 @@ iae_status iae_csv_windows_load(iae_ctx *ctx, const iae_csv_windows_options *opt
     }
     if (st == IAE_OK) {
         compute_scaling(&rows, &found.scaling, &found);
+        if (opt->scaling != NULL) {
+            /* Keep the file's constant-column note, but scale with the stored range. */
+            memcpy(found.scaling.min, opt->scaling->min, sizeof(double) * (size_t)map.d);
+            memcpy(found.scaling.max, opt->scaling->max, sizeof(double) * (size_t)map.d);
+        }
         st = build_source(ctx, &rows, &found.scaling, &src);
     }
     iae_free(rows.x);

@@ -64,6 +64,16 @@
 #define IAE_CSV_DEFAULT_TEST_FRACTION 0.3
 #define IAE_CSV_NOTE_BYTES 512
 
+/* The min-max scaling of the feature columns, which a model stores to
+ * preprocess new rows the same way. */
+typedef struct {
+    int d;          /* D, number of feature columns */
+    char **names;   /* (D) column names in file order; strings in one iae_alloc'd block */
+    double *min;    /* (D) minimum over all rows */
+    double *max;    /* (D) maximum over all rows */
+    char *name_block;
+} iae_csv_scaling;
+
 typedef struct {
     const char *path;          /* the CSV file */
     const char *label_column;  /* NULL: "frozen" */
@@ -75,17 +85,9 @@ typedef struct {
     int skip_quantization;     /* 1: keep x' in place of floor(x' * 255) / 255 */
     double test_fraction;      /* share of normal windows in the test set, (0, 1); 0: 0.3 */
     uint64_t seed;             /* seed of the shuffle of the normal windows */
+    const iae_csv_scaling *scaling; /* NULL: computed from the file; else a stored one
+                                       (see iae_csv_windows_load) */
 } iae_csv_windows_options;
-
-/* The min-max scaling of the feature columns, which a model stores to
- * preprocess new rows the same way. */
-typedef struct {
-    int d;          /* D, number of feature columns */
-    char **names;   /* (D) column names in file order; strings in one iae_alloc'd block */
-    double *min;    /* (D) minimum over all rows */
-    double *max;    /* (D) maximum over all rows */
-    char *name_block;
-} iae_csv_scaling;
 
 /* What the loader found, for reports and for scoring new rows. */
 typedef struct {
@@ -102,6 +104,12 @@ typedef struct {
 
 /* Read the CSV file opt->path, cut it into windows and split them as the
  * file comment describes. train, test and info may each be NULL.
+ *
+ * With opt->scaling set, step 1 uses its per-column minimum and maximum in
+ * place of the file's, as a trained model does on new data. The file's
+ * feature columns must then be the scaling's columns, in any order; they
+ * are placed in the scaling's order. A missing or extra feature column is
+ * an error that names it.
  *
  * Errors, with ctx->error naming the file, and the line and column where
  * there is one: missing file, directory or other non-regular file,

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/source.h"
 #include "io/records.h"
 
 static const char MAGIC[8] = {'I', 'A', 'E', 'M', 'O', 'D', 'E', 'L'};
@@ -64,17 +65,32 @@ iae_status iae_model_write_tensors(iae_record_writer *w, const iae_detector *d) 
 
 iae_status iae_model_save(iae_ctx *ctx, const iae_detector *d, const char *path) {
     const iae_net *net = d->net;
-    char config[4096];
-    int config_len = format_config(&d->info, config, sizeof(config));
-    IAE_ASSERT(config_len > 0 && (size_t)config_len < sizeof(config));
+
+    /* The settings, then the data source's lines. */
+    const size_t data_len = d->data_config != NULL ? strlen(d->data_config) : 0;
+    if (data_len > IAE_MODEL_DATA_CONFIG_MAX_BYTES)
+        return iae_fail(ctx, IAE_ERR_ARGUMENT,
+                        "the data source settings take %zu bytes, more than the %d a model file holds; use shorter "
+                        "paths or fewer CSV columns",
+                        data_len, IAE_MODEL_DATA_CONFIG_MAX_BYTES);
+    char *config = iae_alloc(ctx, 4096 + data_len, "model configuration");
+    if (config == NULL) return IAE_ERR_NOMEM;
+    int config_len = format_config(&d->info, config, 4096);
+    IAE_ASSERT(config_len > 0 && config_len < 4096);
+    memcpy(config + config_len, d->data_config ? d->data_config : "", data_len);
+    config_len += (int)data_len;
+
     const int hid = iae_net_lstm_hidden(net);
     const int with_memory = hid > 0 && net->has_memory, with_stats = d->stats.n > 0;
-
     iae_record_writer w;
     iae_status st = iae_records_create(ctx, &w, path, MAGIC, IAE_MODEL_VERSION,
                                        (uint32_t)(2 + net->n_params + net->n_buffers + 2 * with_memory + with_stats));
-    if (st != IAE_OK) return st;
+    if (st != IAE_OK) {
+        iae_free(config);
+        return st;
+    }
     iae_records_put_text(&w, "config", config, config_len);
+    iae_free(config);
     iae_model_write_tensors(&w, d);
     if (with_memory) {
         iae_records_put_tensor(&w, "memory_h", 1, &hid, net->memory_state, hid);
@@ -114,6 +130,11 @@ static iae_status parse_config(iae_ctx *ctx, const char *path, const char *text,
         size_t end = pos;
         while (end < len && text[end] != '\n') end++;
         size_t l = end - pos;
+        if (l >= 5 && memcmp(text + pos, "data_", 5) == 0) {
+            /* Data source lines, read by iae_model_data_config. */
+            pos = end + 1;
+            continue;
+        }
         if (l >= sizeof(line)) return iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': configuration line too long", path);
         memcpy(line, text + pos, l);
         line[l] = 0;
@@ -349,6 +370,51 @@ iae_status iae_model_parse_config(iae_ctx *ctx, const char *path, const char *te
     return parse_config(ctx, path, text, len, info);
 }
 
+iae_status iae_model_data_config(iae_ctx *ctx, const char *path, const char *text, size_t len,
+                                 const iae_detector_info *info, char **out) {
+    *out = NULL;
+    size_t total = 0;
+    for (size_t pos = 0; pos < len;) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        const size_t end = nl ? (size_t)(nl - text) : len;
+        if (end - pos >= 5 && memcmp(text + pos, "data_", 5) == 0) total += end - pos + 1;
+        pos = end + 1;
+    }
+    if (total == 0) return IAE_OK;
+    if (total > IAE_MODEL_DATA_CONFIG_MAX_BYTES)
+        return iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': the data source settings take %zu bytes, more than %d",
+                        path, total, IAE_MODEL_DATA_CONFIG_MAX_BYTES);
+    char *lines = iae_alloc(ctx, total + 1, "data source settings");
+    if (lines == NULL) return IAE_ERR_NOMEM;
+    size_t used = 0;
+    for (size_t pos = 0; pos < len;) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        const size_t end = nl ? (size_t)(nl - text) : len;
+        if (end - pos >= 5 && memcmp(text + pos, "data_", 5) == 0) {
+            memcpy(lines + used, text + pos, end - pos);
+            used += end - pos;
+            lines[used++] = '\n';
+        }
+        pos = end + 1;
+    }
+    lines[used] = 0;
+    if (memchr(lines, 0, used) != NULL) {
+        iae_free(lines);
+        return iae_fail(ctx, IAE_ERR_FORMAT, "model file '%s': the data source settings contain a NUL byte", path);
+    }
+
+    /* Reject malformed values now, not when eval or score first needs them. */
+    iae_data_source check;
+    iae_status st = iae_data_source_from_model(ctx, path, info, lines, &check);
+    iae_data_source_free(&check);
+    if (st != IAE_OK) {
+        iae_free(lines);
+        return st;
+    }
+    *out = lines;
+    return IAE_OK;
+}
+
 iae_status iae_model_load(iae_ctx *ctx, const char *path, int max_batch, iae_detector **out) {
     *out = NULL;
     iae_record_reader r;
@@ -367,7 +433,15 @@ iae_status iae_model_load(iae_ctx *ctx, const char *path, int max_batch, iae_det
             }
             iae_detector_info info;
             if ((st = parse_config(ctx, path, (const char *)rec.payload, rec.bytes, &info)) != IAE_OK) break;
-            if ((st = iae_detector_create(ctx, &info, max_batch > 0 ? max_batch : info.batch_size, &d)) != IAE_OK) break;
+            char *data_config = NULL;
+            if ((st = iae_model_data_config(ctx, path, (const char *)rec.payload, rec.bytes, &info, &data_config)) !=
+                IAE_OK)
+                break;
+            if ((st = iae_detector_create(ctx, &info, max_batch > 0 ? max_batch : info.batch_size, &d)) != IAE_OK) {
+                iae_free(data_config);
+                break;
+            }
+            d->data_config = data_config;
             continue;
         }
         if (d == NULL) {

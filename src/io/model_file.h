@@ -17,6 +17,9 @@
  * "memory_c" (Hd, the LSTM memory state) and "score_stats" (5, 103: for svdd,
  * mse, l1_svdd, l1_mse and combined, the held-out mean, standard deviation and
  * quantiles at 0%, 1%, ..., 100%). Version 1 files load without them.
+ * The config record ends with the data source's "data_*" lines when the
+ * detector has them (data/source.h: kind, paths, CSV column scaling, image
+ * size). Files without them are Fashion-MNIST models.
  */
 #ifndef IAE_MODEL_FILE_H
 #define IAE_MODEL_FILE_H
@@ -25,6 +28,9 @@
 #include "model/detector.h"
 
 #define IAE_MODEL_VERSION 2
+
+/* Largest size of the data source lines in a config record, in bytes. */
+#define IAE_MODEL_DATA_CONFIG_MAX_BYTES (1 << 20)
 
 /* Save d to path atomically (see atomic_file.h). */
 iae_status iae_model_save(iae_ctx *ctx, const iae_detector *d, const char *path);
@@ -39,6 +45,13 @@ iae_status iae_model_load(iae_ctx *ctx, const char *path, int max_batch, iae_det
 int iae_model_format_config(const iae_detector_info *info, char *buf, size_t size);
 iae_status iae_model_parse_config(iae_ctx *ctx, const char *path, const char *text, size_t len,
                                   iae_detector_info *info);
+
+/* Collect the "data_*" lines of a config record text[0..len) into *out
+ * (iae_alloc'd, NULL when there are none) and check them against info with
+ * iae_data_source_from_model, so a malformed value fails the load with a
+ * message naming the line. */
+iae_status iae_model_data_config(iae_ctx *ctx, const char *path, const char *text, size_t len,
+                                 const iae_detector_info *info, char **out);
 
 /* Write the center and every parameter and buffer of d as tensor records. */
 iae_status iae_model_write_tensors(iae_record_writer *w, const iae_detector *d);

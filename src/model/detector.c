@@ -159,5 +159,6 @@ void iae_detector_free(iae_detector *d) {
     if (d == NULL) return;
     iae_net_free(d->net);
     iae_free(d->center);
+    iae_free(d->data_config);
     iae_free(d);
 }

@@ -130,6 +130,9 @@ typedef struct {
     iae_net *net;
     float *center;         /* (rep_dim) */
     iae_score_stats stats; /* held-out normal score statistics, stats.n = 0 when absent */
+    char *data_config;     /* where the data came from and the preprocessing constants, as the
+                              "data_*" lines of data/source.h; iae_alloc'd, owned, NULL in
+                              models that predate them (Fashion-MNIST) */
 } iae_detector;
 
 /* Create a detector with an uninitialised network for info->net. */

@@ -21,16 +21,23 @@ struct iae_checkpoint {
     uint64_t order_rng[4], kl_rng[4];
     int n_history, cap_history;
     iae_epoch_record *history;
+    char *data_config; /* the data source's lines, NULL in Fashion-MNIST checkpoints */
 };
 
 /* ---------------- saving ---------------- */
 
-iae_status iae_checkpoint_save(iae_ctx *ctx, const char *path, const iae_detector_info *info, int phase,
-                               int epochs_done, const iae_net *net, const float *center, const iae_trainer *tr,
-                               const iae_rng *order_rng, const iae_train_history *history) {
-    char config[4096];
-    int config_len = iae_model_format_config(info, config, sizeof(config));
-    IAE_ASSERT(config_len > 0 && (size_t)config_len < sizeof(config));
+iae_status iae_checkpoint_save(iae_ctx *ctx, const char *path, const iae_detector_info *info,
+                               const char *data_config, int phase, int epochs_done, const iae_net *net,
+                               const float *center, const iae_trainer *tr, const iae_rng *order_rng,
+                               const iae_train_history *history) {
+    /* The settings and the data source's lines, as in a model file. */
+    const size_t data_len = data_config != NULL ? strlen(data_config) : 0;
+    char *config = malloc(4096 + data_len);
+    if (config == NULL) return iae_fail(ctx, IAE_ERR_NOMEM, "out of memory writing checkpoint '%s'", path);
+    int config_len = iae_model_format_config(info, config, 4096);
+    IAE_ASSERT(config_len > 0 && config_len < 4096);
+    memcpy(config + config_len, data_config ? data_config : "", data_len);
+    config_len += (int)data_len;
 
     const float *m, *v, *vmax;
     long adam_step;
@@ -38,7 +45,10 @@ iae_status iae_checkpoint_save(iae_ctx *ctx, const char *path, const iae_detecto
     iae_trainer_state(tr, &m, &v, &vmax, &adam_step, &kl);
     size_t cap = 1024 + (size_t)history->n * 200, len = 0;
     char *state = malloc(cap);
-    if (state == NULL) return iae_fail(ctx, IAE_ERR_NOMEM, "out of memory writing checkpoint '%s'", path);
+    if (state == NULL) {
+        free(config);
+        return iae_fail(ctx, IAE_ERR_NOMEM, "out of memory writing checkpoint '%s'", path);
+    }
     len += (size_t)snprintf(state + len, cap - len, "phase=%s\nepochs_done=%d\nadam_step=%ld\nradius=%.9g\n",
                             phase ? "train" : "pretrain", epochs_done, adam_step, iae_trainer_radius(tr));
     len += (size_t)snprintf(state + len, cap - len, "order_rng=%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "\n",
@@ -57,11 +67,13 @@ iae_status iae_checkpoint_save(iae_ctx *ctx, const char *path, const iae_detecto
                                        (uint32_t)(2 + with_center + net->n_params + net->n_buffers + 3));
     if (st != IAE_OK) {
         free(state);
+        free(config);
         return st;
     }
     iae_records_put_text(&w, "config", config, config_len);
     iae_records_put_text(&w, "state", state, (int)len);
     free(state);
+    free(config);
     if (with_center) {
         const int dim = iae_net_z_size(net);
         iae_records_put_tensor(&w, "center", 1, &dim, center, dim);
@@ -165,6 +177,9 @@ iae_status iae_checkpoint_load(iae_ctx *ctx, const char *path, iae_checkpoint **
         if (rec.type != IAE_RECORD_TEXT) continue;
         if (strcmp(rec.name, "config") == 0) {
             st = iae_model_parse_config(ctx, path, (const char *)rec.payload, rec.bytes, &c->info);
+            if (st == IAE_OK)
+                st = iae_model_data_config(ctx, path, (const char *)rec.payload, rec.bytes, &c->info,
+                                           &c->data_config);
             have_config = 1;
         } else if (strcmp(rec.name, "state") == 0) {
             st = parse_state(ctx, c, (const char *)rec.payload, rec.bytes);
@@ -186,10 +201,12 @@ void iae_checkpoint_free(iae_checkpoint *c) {
     if (c == NULL) return;
     iae_records_close(&c->reader);
     free(c->history);
+    iae_free(c->data_config);
     free(c);
 }
 
 const iae_detector_info *iae_checkpoint_info(const iae_checkpoint *c) { return &c->info; }
+const char *iae_checkpoint_data_config(const iae_checkpoint *c) { return c->data_config; }
 int iae_checkpoint_phase(const iae_checkpoint *c) { return c->phase; }
 int iae_checkpoint_epochs_done(const iae_checkpoint *c) { return c->epochs_done; }
 

@@ -74,6 +74,8 @@ typedef struct {
     const iae_net *pretrained;           /* skip pre-training and transfer from this autoencoder
                                             (same settings and seed, e.g. in a search) */
     iae_net **keep_pretrained;           /* receives the pre-trained autoencoder (caller frees) */
+    const char *data_config;             /* data source lines stored in checkpoints and given to
+                                            the trained detector, NULL for none */
 } iae_train_options;
 
 /* Split train into fit (gradient steps) and val (held out), seeded; both keep

@@ -245,8 +245,8 @@ static iae_status run_phase(run_state *rs, iae_trainer *tr, iae_net *net, const 
         iae_progress_epoch_end(rs->progress, epoch);
 
         if (opts->checkpoint_every > 0 && (epoch + 1) % opts->checkpoint_every == 0) {
-            iae_status st = iae_checkpoint_save(rs->ctx, opts->checkpoint_path, rs->info, !pretrain, epoch + 1, net,
-                                                center, tr, &rs->order_rng, rs->history);
+            iae_status st = iae_checkpoint_save(rs->ctx, opts->checkpoint_path, rs->info, opts->data_config, !pretrain,
+                                                epoch + 1, net, center, tr, &rs->order_rng, rs->history);
             if (st != IAE_OK) return st;
         }
         if (++rs->epochs_run == opts->stop_after_epochs)
@@ -499,6 +499,14 @@ iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info_in, co
                           val.n, d->info.threshold, info->threshold_fpr);
     }
     history->validation_seconds = iae_now_s() - t0;
+    if (opts->data_config != NULL) {
+        const size_t bytes = strlen(opts->data_config) + 1;
+        if ((d->data_config = iae_alloc(ctx, bytes, "data source settings")) == NULL) {
+            st = IAE_ERR_NOMEM;
+            goto done;
+        }
+        memcpy(d->data_config, opts->data_config, bytes);
+    }
     *out = d;
     d = NULL;
 

@@ -15,8 +15,13 @@ static void print_value(FILE *out, double v) {
 
 void iae_metrics_print(FILE *out, const iae_metrics *m) {
     const iae_evaluation *e = m->eval;
-    fprintf(out, "test AUROC, normal class %d (%d images, %d anomalous), by LSTM context:\n", m->info->normal_class,
-            m->test_samples, m->test_anomalous);
+    char task[64];
+    if (m->task != NULL)
+        snprintf(task, sizeof(task), "%s", m->task);
+    else
+        snprintf(task, sizeof(task), "normal class %d", m->info->normal_class);
+    fprintf(out, "test AUROC, %s (%d images, %d anomalous), by LSTM context:\n", task, m->test_samples,
+            m->test_anomalous);
     fprintf(out, "  %-9s", "score");
     for (int c = 0; c < e->n_contexts; c++) fprintf(out, " %8s", iae_context_name(e->contexts[c]));
     fputc('\n', out);
@@ -31,6 +36,13 @@ void iae_metrics_print(FILE *out, const iae_metrics *m) {
                 "precision %.4f, recall %.4f, F1 %.4f\n",
                 e->threshold, iae_context_name(e->threshold_context), 100.0 * e->threshold_fpr, e->precision, e->recall,
                 e->f1);
+    if (m->has_pixel_auroc) {
+        fprintf(out, "pixel AUROC of the anomaly maps: ");
+        if (isfinite(m->pixel_auroc))
+            fprintf(out, "%.4f\n", m->pixel_auroc);
+        else
+            fprintf(out, "n/a (no anomalous or no normal pixel)\n");
+    }
 }
 
 typedef struct {
@@ -106,10 +118,17 @@ iae_status iae_metrics_write_json(iae_ctx *ctx, const char *path, const iae_metr
     add(&s, "  \"joint_batchnorm\": \"%s\",\n", in->bn_train_mode ? "train" : "eval");
     add(&s, "  \"lstm_kernel\": \"%s\",\n",
         in->lstm_impl == IAE_LSTM_GEMV ? "gemv fp32" : (in->lstm_bf16 ? "fused bf16" : "fused fp32"));
+    if (m->category != NULL) add_string(&s, "category", m->category);
+    if (m->has_pixel_auroc) add_num(&s, "pixel_auroc", m->pixel_auroc, 0);
     add_string(&s, "data_dir", m->data_dir);
     add_string(&s, "model_file", m->model_file);
-    add(&s, "  \"normalization\": {\"source\": \"%s\", \"min\": %.9g, \"max\": %.9g},\n",
-        in->reference_normalization ? "reference" : "normal-class", in->norm_min, in->norm_max);
+    /* Only Fashion-MNIST and CIFAR-10 have a min-max range after GCN. */
+    const int ranged = strcmp(in->dataset, "fashion-mnist") == 0 || strcmp(in->dataset, "cifar10") == 0;
+    if (ranged)
+        add(&s, "  \"normalization\": {\"source\": \"%s\", \"min\": %.9g, \"max\": %.9g},\n",
+            in->reference_normalization ? "reference" : "normal-class", in->norm_min, in->norm_max);
+    else
+        add(&s, "  \"normalization\": {\"source\": \"none\"},\n");
 
     if (m->history != NULL) {
         const iae_train_history *h = m->history;
