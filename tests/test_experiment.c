@@ -389,6 +389,11 @@ static void test_bad_grid_options(void **state) {
     expect(args, 2, NEEDLES("'a'", "--seeds"));
     snprintf(args, sizeof(args), "experiment --data '%s' --out-dir /tmp/x --contamination 0,0.9", data_dir);
     expect(args, 2, NEEDLES("--contamination"));
+    /* Duplicates would map two grid points to one run folder. */
+    snprintf(args, sizeof(args), "experiment --data '%s' --out-dir /tmp/x --seeds 1,0-2", data_dir);
+    expect(args, 2, NEEDLES("--seeds", "1 twice"));
+    snprintf(args, sizeof(args), "experiment --data '%s' --out-dir /tmp/x --contamination 0,0.1,0.10", data_dir);
+    expect(args, 2, NEEDLES("--contamination", "0.1 twice"));
 }
 
 int main(void) {

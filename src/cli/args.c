@@ -108,6 +108,13 @@ int cli_parse_int_list(const char *option, const char *text, long lo, long hi, l
         cli_error("%s needs at least one value", option);
         ok = 0;
     }
+    for (int i = 0; ok && i < *n; i++)
+        for (int j = 0; j < i; j++)
+            if (out[i] == out[j]) {
+                cli_error("%s lists %ld twice; give each value once", option, out[i]);
+                ok = 0;
+                break;
+            }
     return ok;
 }
 
@@ -130,5 +137,12 @@ int cli_parse_float_list(const char *option, const char *text, double lo, double
         cli_error("%s needs at least one value", option);
         ok = 0;
     }
+    for (int i = 0; ok && i < *n; i++)
+        for (int j = 0; j < i; j++)
+            if (out[i] == out[j]) {
+                cli_error("%s lists %g twice; give each value once", option, out[i]);
+                ok = 0;
+                break;
+            }
     return ok;
 }

@@ -219,7 +219,9 @@ static iae_status fail_cell(iae_ctx *ctx, const char *input, long line, int col,
  * scaling in double, then the 8-bit level unless skip_quantization is set.
  * A constant column (max <= min) gives 0. */
 static float preprocess_value(double x, double min, double max, int skip_quantization) {
-    double scaled = max > min ? (x - min) / (max - min) : 0.0;
+    /* Halved terms: max - min and x - min cannot overflow even for values
+     * near DBL_MAX of opposite signs. */
+    double scaled = max > min ? (0.5 * x - 0.5 * min) / (0.5 * max - 0.5 * min) : 0.0;
     if (skip_quantization) return (float)scaled;
 
     /* Values of the file itself lie in [0, 1]; only stream rows need the

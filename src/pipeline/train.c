@@ -488,7 +488,11 @@ iae_status iae_train_detector(iae_ctx *ctx, const iae_detector_info *info_in, co
     set_memory_state(&rs, d);
     d->info.validation_samples = val.n;
     d->info.score_context = iae_net_lstm_hidden(d->net) > 0 ? IAE_CONTEXT_MEMORY : IAE_CONTEXT_BATCH;
-    if (val.n > 0) {
+    if (val.n == 1)
+        iae_progress_note(progress,
+                          "only 1 held-out normal image: no score statistics, combined score or threshold; "
+                          "raise --validation-fraction or add normal images");
+    if (val.n >= 2) { /* a standard deviation needs two samples */
         iae_scores vs;
         if ((st = iae_score(ctx, d, val.x, val.n, bs, d->info.score_context, &vs)) != IAE_OK) goto done;
         iae_score_stats_compute(&vs, &d->stats);
