@@ -175,13 +175,8 @@ iae_status cli_score_csv_stream(iae_ctx *ctx, iae_detector *det, const iae_data_
         iae_csv_stream_free(&s);
         return IAE_ERR_NOMEM;
     }
-    if (!json) {
-        fputs("row", out);
-        for (int k = 0; k < CLI_N_OUT_SCORES; k++) fprintf(out, ",%s", iae_score_names[cli_out_scores[k]]);
-        fputs(decision->decide ? ",anomalous\n" : "\n", out);
-        fflush(out);
-    }
     record_reader r = {0};
+    int header_written = json; /* JSON lines have no header */
     long line = 0;
     int more;
     while (st == IAE_OK && (more = next_record(&r, in, &line)) != 0) {
@@ -194,6 +189,15 @@ iae_status cli_score_csv_stream(iae_ctx *ctx, iae_detector *det, const iae_data_
         if (st != IAE_OK) {
             name_input(ctx, "standard input");
             break;
+        }
+        /* The output header follows an accepted input header, so a bad or
+         * empty input leaves standard output empty. */
+        if (!header_written && s.have_header) {
+            fputs("row", out);
+            for (int k = 0; k < CLI_N_OUT_SCORES; k++) fprintf(out, ",%s", iae_score_names[cli_out_scores[k]]);
+            fputs(decision->decide ? ",anomalous\n" : "\n", out);
+            fflush(out);
+            header_written = 1;
         }
         if (!ready) continue;
         iae_scores sc;
