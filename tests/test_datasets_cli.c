@@ -285,6 +285,14 @@ static void csv_train_eval_score(void **state) {
              dir);
     assert_int_equal(run_shell(cmd, &text), 1);
     expect_in(text, "'f3'", "stream header error");
+
+    /* An image given to a CSV model is named as such, not parsed as CSV. */
+    const uint8_t gray[4] = {0, 64, 128, 255};
+    char png[1024];
+    snprintf(png, sizeof(png), "%s/image.png", dir);
+    synth_write_png(png, 2, 2, 8, PNG_COLOR_TYPE_GRAY, gray, NULL, 0);
+    snprintf(args, sizeof(args), "score --threads 1 --model '%s/m.iae' '%s'", dir, png);
+    expect(args, 1, NEEDLES("image.png", "PNG or PGM image", "CSV"));
 }
 
 /* Read one line from fd within timeout_ms into buf; 0 on timeout. */

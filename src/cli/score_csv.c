@@ -5,6 +5,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "data/image.h"
 
 const int cli_out_scores[CLI_N_OUT_SCORES] = {0, 1, 3, 4, 5}; /* svdd, mse, l1_svdd, l1_mse, combined */
 
@@ -73,6 +76,20 @@ iae_status cli_csv_file_windows(iae_ctx *ctx, const iae_data_source *src, const 
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return iae_fail(ctx, IAE_ERR_IO, "cannot open CSV file '%s': %s; check the path", path, strerror(errno));
+    /* An image given to a CSV model: say so instead of parsing its bytes.
+     * Only a regular file can be rewound after the peek. */
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) {
+        uint8_t head[16];
+        const size_t got = fread(head, 1, sizeof(head), f);
+        if (iae_image_sniff(head, got)) {
+            fclose(f);
+            return iae_fail(ctx, IAE_ERR_FORMAT,
+                            "'%s' is a PNG or PGM image, but the model was trained on CSV windows; pass CSV files",
+                            path);
+        }
+        rewind(f);
+    }
     iae_csv_stream s;
     iae_status st = stream_init(ctx, src, &s);
     if (st != IAE_OK) {
