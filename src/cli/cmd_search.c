@@ -221,8 +221,9 @@ int cmd_search(int argc, char **argv) {
     }
     iae_search_options so = {.grid = grid, .trials = (int)trials, .score = score, .out_csv = out};
     const iae_model_kind kind = (iae_model_kind)model;
-    /* Search what the model has: w_mse with a decoder and SVDD, w_kl with KL,
-     * nu with soft-boundary; a range given on the command line forces it. */
+    /* Search only the weights the model uses: w_mse with a decoder and SVDD,
+     * w_kl with KL, nu with soft-boundary. A range on the command line forces
+     * its weight into the search. */
     so.tune[0] = tune_given[0] || (iae_model_has_decoder(kind) && iae_model_has_svdd(kind));
     so.tune[1] = tune_given[1] || iae_model_has_kl(kind);
     so.tune[2] = tune_given[2] || objective == IAE_OBJECTIVE_SOFT_BOUNDARY;

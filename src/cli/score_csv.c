@@ -76,8 +76,8 @@ iae_status cli_csv_file_windows(iae_ctx *ctx, const iae_data_source *src, const 
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return iae_fail(ctx, IAE_ERR_IO, "cannot open CSV file '%s': %s; check the path", path, strerror(errno));
-    /* An image given to a CSV model: say so instead of parsing its bytes.
-     * Only a regular file can be rewound after the peek. */
+    /* Reject an image given to a CSV model with a message that names it,
+     * instead of parsing its bytes. Only a regular file can be rewound. */
     struct stat sb;
     if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) {
         uint8_t head[16];

@@ -32,9 +32,9 @@ typedef struct {
 iae_status iae_search(iae_ctx *ctx, const iae_search_options *o, const iae_dataset *train, iae_progress *progress,
                       iae_trial *best);
 
-/* Corrupted copies of x (N, C, H, W) into out: a random square of a third of
- * the side filled with uniform noise over the image's range, and a vertical
- * flip of every other image; seeded. */
+/* Write seeded corrupted copies of x (N, C, H, W) into out. Each copy gets a
+ * random square, a third of the side, of uniform noise over the image's
+ * range, and every other copy is also flipped vertically. */
 void iae_proxy_anomalies(const float *x, int n, int c, int h, int w, uint64_t seed, float *out);
 
 #endif

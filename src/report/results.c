@@ -112,6 +112,7 @@ iae_status iae_results_read_csv(iae_ctx *ctx, const char *path, iae_result_row *
         return iae_fail(ctx, IAE_ERR_IO, "'%s' is not a regular file; pass a results.csv written by iae experiment",
                         path);
     }
+
     enum { N_FIELDS = 9 + 3 * IAE_N_SCORES + IAE_N_SCORES + 1 };
     char line[8192];
     iae_result_row *rows = NULL;
@@ -133,6 +134,7 @@ iae_status iae_results_read_csv(iae_ctx *ctx, const char *path, iae_result_row *
             continue;
         }
         if (line[0] == 0) continue;
+
         char *fields[N_FIELDS + 1];
         int nf = split_fields(line, fields, N_FIELDS + 1);
         if (nf != N_FIELDS) {
@@ -148,6 +150,7 @@ iae_status iae_results_read_csv(iae_ctx *ctx, const char *path, iae_result_row *
             }
             rows = grown;
         }
+
         iae_result_row *r = &rows[n];
         memset(r, 0, sizeof(*r));
         const char *bad = NULL;
@@ -173,6 +176,7 @@ iae_status iae_results_read_csv(iae_ctx *ctx, const char *path, iae_result_row *
         }
         n++;
     }
+
     if (st == IAE_OK && ferror(f))
         st = iae_fail(ctx, IAE_ERR_IO, "cannot read results '%s' (%s)", path, strerror(errno));
     if (st == IAE_OK && lineno == 0)

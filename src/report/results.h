@@ -1,6 +1,6 @@
 /*
- * Result tables of experiment grids: one CSV row per run (results.csv) and
- * a Markdown summary in the layout of the paper's tables (results.md): mean
+ * Result tables of experiment grids. results.csv has one CSV row per run.
+ * results.md follows the table layout of Huang et al. (IEEE TIM 2024): mean
  * and standard deviation of the AUROC over seeds, per normal class (rows)
  * and model (columns), best per class in bold, and the mean over classes.
  */
@@ -37,13 +37,13 @@ iae_status iae_results_write_csv(iae_ctx *ctx, const char *path, const iae_resul
 /* Read a CSV written by iae_results_write_csv; *rows is malloc'd. */
 iae_status iae_results_read_csv(iae_ctx *ctx, const char *path, iae_result_row **rows, int *n);
 
-/* The distinct models of rows in the paper's column order (baselines first,
- * the full model last); returns their number. */
+/* Store the distinct models of rows in column order, baselines first and the
+ * full model last, and return their number. */
 int iae_results_models(const iae_result_row *rows, int n, int models[IAE_N_MODELS]);
 
 /* Write the Markdown summary of the AUROC of score `score` (index into
- * iae_score_names) in context `context`; models fall back to a score they
- * have (mse for cae, svdd for deep-svdd) when theirs is absent. */
+ * iae_score_names) in context `context`. A model without that score shows
+ * one it has instead: mse for cae, svdd for deep-svdd. */
 iae_status iae_results_write_markdown(iae_ctx *ctx, const char *path, const iae_result_row *rows, int n, int score,
                                       int context, const char *title);
 
